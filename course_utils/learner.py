@@ -1,0 +1,550 @@
+"""The training loop every lesson uses: data on the device, batches by index slicing, `fit`.
+
+The 2018 course trained with fastai 0.7's `fit(model, data, epochs, opt, crit, metrics)`.
+This module is that loop in plain PyTorch, small enough to read in one sitting:
+
+* `DeviceData` keeps the whole training and validation set as tensors on the device and
+  cuts batches out of them with a shuffled index permutation (no per-item `Dataset`,
+  no collate: one gather per input per batch).
+* `fit` runs forward / loss / backward / step, keeps the debiased exponentially weighted
+  average of the training loss that the original loop printed, evaluates loss and
+  metrics on the validation set once per epoch, and returns a `History` table.
+* `lr_find`, `one_cycle` and `sgdr` schedules, `set_seed`, `get_device`,
+  `save_model` / `load_model`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+__all__ = [
+    "DeviceData",
+    "History",
+    "TrainingDiverged",
+    "evaluate",
+    "fit",
+    "get_device",
+    "load_model",
+    "lr_find",
+    "one_cycle",
+    "predict",
+    "save_model",
+    "set_seed",
+    "sgdr",
+]
+
+Inputs = Tensor | Sequence[Tensor]
+Metric = Callable[[Tensor, Tensor], Tensor]
+SchedFactory = Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
+
+
+# --------------------------------------------------------------------------- devices, seeds
+
+
+def get_device(device: str | torch.device | None = None) -> torch.device:
+    """The device to train on: `device` if given, else CUDA, then Apple's MPS, then the CPU.
+
+    The environment variable `COURSE_DEVICE` (e.g. `cpu`) overrides the automatic choice.
+    Asking for a device that is not there raises an error that says what is available.
+    """
+    device = device or os.environ.get("COURSE_DEVICE")
+    if device is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"Device {device} was requested but this PyTorch sees no CUDA GPU "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). "
+            "Use device='cpu', or unset COURSE_DEVICE to pick the best device automatically."
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(
+            "Device 'mps' was requested but Apple's Metal backend is not available here. "
+            "Use device='cpu', or unset COURSE_DEVICE to pick the best device automatically."
+        )
+    return device
+
+
+def set_seed(seed: int = 42) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) so that a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
+
+
+def _as_tuple(x: Inputs) -> tuple[Tensor, ...]:
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, pd.Series | pd.DataFrame):
+        x = x.to_numpy()
+    return torch.as_tensor(np.asarray(x))
+
+
+# --------------------------------------------------------------------------- data
+
+
+class DeviceData:
+    """Training and validation tensors that live on the device, batched by slicing.
+
+    Args:
+        train_x: one input tensor, or a tuple of them (e.g. `(cats, conts)` or
+            `(users, movies)`); each has the number of rows as its first dimension.
+        train_y: targets, shape `(n_train, ...)`.
+        valid_x, valid_y: the same for validation (optional: without them `fit` only trains).
+        bs: batch size.
+        shuffle: shuffle the training rows every epoch (turn off for stateful RNNs, whose
+            batches must follow each other in the text).
+        device: where the tensors live; default `get_device()`.
+        drop_last: drop the last incomplete training batch (stateful RNNs need equal batches).
+
+    Tensors are moved once, here; every batch is then an index gather on the device.
+    """
+
+    def __init__(
+        self,
+        train_x: Inputs,
+        train_y: Tensor,
+        valid_x: Inputs | None = None,
+        valid_y: Tensor | None = None,
+        bs: int = 64,
+        shuffle: bool = True,
+        device: str | torch.device | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        self.device = get_device(device)
+        self.bs, self.shuffle, self.drop_last = int(bs), shuffle, drop_last
+        if self.bs < 1:
+            raise ValueError(f"Batch size must be at least 1, got bs={bs}.")
+        self.train_x = tuple(_to_tensor(t).to(self.device) for t in _as_tuple(train_x))
+        self.train_y = _to_tensor(train_y).to(self.device)
+        self._check("train", self.train_x, self.train_y)
+        self.has_valid = valid_x is not None and valid_y is not None
+        if self.has_valid:
+            self.valid_x = tuple(_to_tensor(t).to(self.device) for t in _as_tuple(valid_x))
+            self.valid_y = _to_tensor(valid_y).to(self.device)
+            self._check("valid", self.valid_x, self.valid_y)
+
+    @staticmethod
+    def _check(split: str, xs: tuple[Tensor, ...], y: Tensor) -> None:
+        sizes = {len(t) for t in xs} | {len(y)}
+        if len(sizes) != 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in (*xs, y))
+            raise ValueError(
+                f"The {split} inputs and targets must have the same number of rows; "
+                f"got shapes {shapes}."
+            )
+        if len(y) == 0:
+            raise ValueError(f"The {split} set is empty.")
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_y)
+
+    @property
+    def n_valid(self) -> int:
+        return len(self.valid_y) if self.has_valid else 0
+
+    def n_batches(self, split: str = "train") -> int:
+        n = self.n_train if split == "train" else self.n_valid
+        return n // self.bs if (split == "train" and self.drop_last) else math.ceil(n / self.bs)
+
+    def train_batches(self) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
+        """Yield `(inputs, targets)` for one epoch; inputs is a tuple of `(bs, ...)` tensors."""
+        n = self.n_train
+        if self.shuffle:
+            idx = torch.randperm(n, device=self.device)
+            for i in range(self.n_batches("train")):
+                b = idx[i * self.bs : (i + 1) * self.bs]
+                yield tuple(t[b] for t in self.train_x), self.train_y[b]
+        else:  # plain slices are views: no copy at all
+            for i in range(self.n_batches("train")):
+                s = slice(i * self.bs, (i + 1) * self.bs)
+                yield tuple(t[s] for t in self.train_x), self.train_y[s]
+
+    def valid_batches(self, bs: int | None = None) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
+        """Yield validation batches in order (default batch size: the training one)."""
+        if not self.has_valid:
+            raise ValueError("This DeviceData has no validation set: pass valid_x and valid_y.")
+        bs = bs or self.bs
+        for i in range(0, self.n_valid, bs):
+            yield tuple(t[i : i + bs] for t in self.valid_x), self.valid_y[i : i + bs]
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(tuple(t.shape)) for t in self.train_x)
+        return (
+            f"DeviceData(train={self.n_train:,} rows [{shapes}], valid={self.n_valid:,} rows, "
+            f"bs={self.bs}, device={self.device})"
+        )
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def one_cycle(
+    max_lr: float | Sequence[float], pct_start: float = 0.25, div_factor: float = 25.0
+) -> SchedFactory:
+    """A one-cycle schedule (warm up to `max_lr`, then anneal), stepped every batch.
+
+    Returns a factory `fit` calls with the optimizer and the total number of steps;
+    it wraps `torch.optim.lr_scheduler.OneCycleLR`.
+    """
+
+    def make(opt: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+            div_factor=div_factor, cycle_momentum=False,
+        )
+
+    return make
+
+
+def sgdr(cycle_len: float = 1, cycle_mult: int = 1, eta_min: float = 0.0) -> SchedFactory:
+    """Cosine annealing with warm restarts (SGDR), what fastai's `cycle_len`/`cycle_mult` did.
+
+    The first cycle lasts `cycle_len` epochs, each later one `cycle_mult` times longer; within
+    a cycle the learning rate falls from the optimizer's rate to `eta_min` along a cosine.
+    Wraps `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`, stepped every batch.
+    """
+
+    def make(opt: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+        per_epoch = make.steps_per_epoch  # set by fit before calling
+        t0 = max(1, round(cycle_len * per_epoch))
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            opt, T_0=t0, T_mult=cycle_mult, eta_min=eta_min
+        )
+
+    make.steps_per_epoch = 1  # type: ignore[attr-defined]
+    return make
+
+
+# --------------------------------------------------------------------------- history
+
+
+class History(pd.DataFrame):
+    """One row per epoch: `epoch`, `train_loss`, `valid_loss`, one column per metric, `seconds`.
+
+    `history.batches` holds the per-batch smoothed training loss and learning rate.
+    """
+
+    _metadata = ["batches"]
+
+    @property
+    def _constructor(self) -> type[History]:
+        return History
+
+    def plot_loss(self, ax=None, log: bool = False):
+        """Plot the smoothed training loss per batch and the validation loss per epoch."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        b = getattr(self, "batches", None)
+        if b is not None and len(b):
+            ax.plot(b["step"] / b["steps_per_epoch"], b["smooth_loss"], lw=1, label="train (smoothed)")
+        if "valid_loss" in self and self["valid_loss"].notna().any():
+            ax.plot(self["epoch"], self["valid_loss"], "o-", label="valid")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        if log:
+            ax.set_yscale("log")
+        ax.legend()
+        return ax
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _reset(model: nn.Module) -> None:
+    """Stateful models (e.g. RNNs that carry their hidden state) expose `reset()`."""
+    if hasattr(model, "reset"):
+        model.reset()
+
+
+def evaluate(
+    model: nn.Module,
+    data: DeviceData,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    metrics: Sequence[Metric] = (),
+) -> dict[str, float]:
+    """Validation loss (row-weighted mean over batches) and metrics over the whole set.
+
+    Predictions stay on the device; the results cross to the host in one transfer.
+    """
+    _reset(model)
+    total, preds = [], []
+    with _eval_mode(model):
+        for xb, yb in data.valid_batches():
+            out = model(*xb)
+            total.append(loss_fn(out, yb) * len(yb))
+            if metrics:
+                preds.append(out)
+        values = [torch.stack(total).sum() / data.n_valid]
+        if metrics:
+            p = torch.cat(preds)
+            values += [torch.as_tensor(m(p, data.valid_y), dtype=torch.float32, device=p.device)
+                       for m in metrics]
+        numbers = torch.stack([v.float().reshape(()) for v in values]).tolist()
+    names = ["valid_loss"] + [_metric_name(m) for m in metrics]
+    return dict(zip(names, numbers, strict=True))
+
+
+def _metric_name(m: Metric) -> str:
+    return getattr(m, "__name__", type(m).__name__)
+
+
+def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
+    """Model outputs for `inputs` in eval mode, batched, concatenated on the model's device."""
+    device = next(model.parameters()).device
+    inputs = tuple(_to_tensor(t).to(device) for t in inputs)
+    _reset(model)
+    with _eval_mode(model):
+        return torch.cat([model(*(t[i : i + bs] for t in inputs))
+                          for i in range(0, len(inputs[0]), bs)])
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def fit(
+    model: nn.Module,
+    data: DeviceData,
+    epochs: int,
+    opt: torch.optim.Optimizer,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    metrics: Sequence[Metric] = (),
+    sched: SchedFactory | None = None,
+    wd: float | None = None,
+    clip: float | None = None,
+    beta: float = 0.98,
+    progress: bool | None = None,
+    sync_every: int | None = None,
+) -> History:
+    """Train `model` on `data` for `epochs` epochs and return a `History` table.
+
+    Args:
+        model: called as `model(*inputs)` on a batch; moved to `data.device`.
+        data: a `DeviceData`.
+        epochs: number of passes over the training set.
+        opt: an optimizer over `model.parameters()`.
+        loss_fn: `loss_fn(output, target) -> scalar tensor`, e.g. `F.mse_loss`.
+        metrics: functions `m(valid_output, valid_target) -> scalar`, computed on the whole
+            validation set after each epoch (so RMSE or exp_rmspe come out exact).
+        sched: a learning-rate schedule factory, `one_cycle(...)` or `sgdr(...)`, stepped
+            every batch.
+        wd: if given, sets the optimizer's `weight_decay` (for `AdamW` that is decoupled
+            weight decay, for `SGD`/`Adam` it is L2 added to the gradient).
+        clip: clip the gradient norm to this value.
+        beta: smoothing of the displayed training loss, `avg = beta*avg + (1-beta)*loss`,
+            debiased by `1 - beta**n` as in the original course loop.
+        progress: show a progress bar (default: on unless `COURSE_PROGRESS=0`).
+        sync_every: read the loss back to the host every this many batches (default 10 on
+            the CPU, 50 on a GPU, where each read stalls the queue of kernels).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
+    """
+    model.to(data.device)
+    if wd is not None:
+        for g in opt.param_groups:
+            g["weight_decay"] = wd
+    steps_per_epoch = data.n_batches("train")
+    scheduler = None
+    if sched is not None:
+        if hasattr(sched, "steps_per_epoch"):
+            sched.steps_per_epoch = steps_per_epoch
+        scheduler = sched(opt, epochs * steps_per_epoch)
+    if progress is None:
+        progress = os.environ.get("COURSE_PROGRESS", "1") != "0"
+    if sync_every is None:
+        sync_every = 10 if data.device.type == "cpu" else 50
+
+    rows, batch_rows = [], []
+    avg, n_seen, step = 0.0, 0, 0
+    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False, unit="batch")
+    pending: list[Tensor] = []
+    try:
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            _reset(model)
+            for i, (xb, yb) in enumerate(data.train_batches()):
+                loss = loss_fn(model(*xb), yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+                lr = opt.param_groups[0]["lr"]
+                if scheduler is not None:
+                    scheduler.step()
+                pending.append(loss.detach())
+                step += 1
+                if len(pending) >= sync_every or i == steps_per_epoch - 1:
+                    values = torch.stack(pending).tolist()  # one host sync
+                    first = i - len(values) + 1
+                    for j, v in enumerate(values):
+                        if not math.isfinite(v):
+                            raise TrainingDiverged(
+                                f"The training loss became {v} at epoch {epoch}, batch {first + j + 1}"
+                                f" of {steps_per_epoch} (learning rate {lr:.3g}). Training stopped: "
+                                "try a lower learning rate (lr_find helps), gradient clipping "
+                                "(clip=1.0), or check the inputs for NaN."
+                            )
+                        n_seen += 1
+                        avg = beta * avg + (1 - beta) * v
+                        batch_rows.append((step - len(values) + j + 1, avg / (1 - beta**n_seen), lr))
+                    pending.clear()
+                    bar.update(len(values))
+                    bar.set_postfix(epoch=epoch, loss=f"{batch_rows[-1][1]:.4f}", refresh=False)
+            row = {"epoch": epoch, "train_loss": batch_rows[-1][1]}
+            if data.has_valid:
+                row |= evaluate(model, data, loss_fn, metrics)
+                if not math.isfinite(row["valid_loss"]):
+                    raise TrainingDiverged(
+                        f"The validation loss is {row['valid_loss']} after epoch {epoch}. "
+                        "Try a lower learning rate or check the validation inputs for NaN."
+                    )
+            row["seconds"] = time.perf_counter() - t0
+            rows.append(row)
+    finally:
+        bar.close()
+    hist = History(rows)
+    hist.batches = pd.DataFrame(batch_rows, columns=["step", "smooth_loss", "lr"]).assign(
+        steps_per_epoch=steps_per_epoch
+    )
+    return hist
+
+
+# --------------------------------------------------------------------------- LR finder
+
+
+def lr_find(
+    model: nn.Module,
+    data: DeviceData,
+    opt: torch.optim.Optimizer,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    start_lr: float = 1e-6,
+    end_lr: float = 10.0,
+    num_it: int = 100,
+    beta: float = 0.98,
+    plot: bool = True,
+) -> pd.DataFrame:
+    """Leslie Smith's learning-rate range test.
+
+    Trains for up to `num_it` batches while the learning rate grows exponentially from
+    `start_lr` to `end_lr`, records the smoothed loss, stops once it explodes (4x the best),
+    then restores the model's and optimizer's state. Returns a DataFrame `lr, loss` and,
+    with `plot=True`, draws loss against learning rate on a log axis. Pick a learning rate
+    where the loss is still falling steeply, about ten times below the minimum.
+    """
+    model.to(data.device)
+    model_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    opt_state = opt.state_dict()
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    mult = (end_lr / start_lr) ** (1 / max(1, num_it - 1))
+    lrs, losses, avg, best = [], [], 0.0, math.inf
+    it = 0
+    model.train()
+    try:
+        while it < num_it:
+            _reset(model)
+            for xb, yb in data.train_batches():
+                lr = start_lr * mult**it
+                for g in opt.param_groups:
+                    g["lr"] = lr
+                loss = loss_fn(model(*xb), yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                v = loss.item()
+                it += 1
+                avg = beta * avg + (1 - beta) * v
+                smooth = avg / (1 - beta**it)
+                if not math.isfinite(smooth) or (it > 10 and smooth > 4 * best):
+                    it = num_it
+                    break
+                best = min(best, smooth)
+                lrs.append(lr)
+                losses.append(smooth)
+                if it >= num_it:
+                    break
+    finally:
+        model.load_state_dict(model_state)
+        opt.load_state_dict(opt_state)
+        for g, lr in zip(opt.param_groups, base_lrs, strict=True):
+            g["lr"] = lr
+    res = pd.DataFrame({"lr": lrs, "loss": losses})
+    if plot:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5, 3))
+        ax.plot(res["lr"], res["loss"])
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel("smoothed loss")
+        ax.set_title("LR finder")
+    return res
+
+
+# --------------------------------------------------------------------------- save / load
+
+
+def save_model(model: nn.Module, path: str | Path) -> Path:
+    """Save the model's weights (moved to the CPU first, so any machine can load them)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+    return path
+
+
+def load_model(model: nn.Module, path: str | Path, device: str | torch.device | None = None) -> nn.Module:
+    """Load weights saved by `save_model` into `model` and move it to `device` (default CPU).
+
+    Works across devices: weights saved on a GPU load on a CPU-only laptop.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No saved weights at {path}. Train the model and save_model() it first.")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"The weights in {path} do not fit this model (different architecture or sizes): {e}"
+        ) from None
+    return model.to(torch.device(device) if device else "cpu")
