@@ -84,7 +84,7 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a run can be repeated."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (students still call the legacy global API)
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators
 
 
@@ -396,7 +396,8 @@ def fit(
     rows, batch_rows = [], []
     avg, n_seen, step = 0.0, 0, 0
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False, unit="batch")
-    pending: list[Tensor] = []
+    pending: list[Tensor] = []  # losses not yet read back to the host, and their lrs
+    lrs: list[float] = []
     try:
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
@@ -413,11 +414,12 @@ def fit(
                 if scheduler is not None:
                     scheduler.step()
                 pending.append(loss.detach())
+                lrs.append(lr)
                 step += 1
                 if len(pending) >= sync_every or i == steps_per_epoch - 1:
                     values = torch.stack(pending).tolist()  # one host sync
                     first = i - len(values) + 1
-                    for j, v in enumerate(values):
+                    for j, (v, lr) in enumerate(zip(values, lrs, strict=True)):
                         if not math.isfinite(v):
                             raise TrainingDiverged(
                                 f"The training loss became {v} at epoch {epoch}, batch {first + j + 1}"
@@ -429,6 +431,7 @@ def fit(
                         avg = beta * avg + (1 - beta) * v
                         batch_rows.append((step - len(values) + j + 1, avg / (1 - beta**n_seen), lr))
                     pending.clear()
+                    lrs.clear()
                     bar.update(len(values))
                     bar.set_postfix(epoch=epoch, loss=f"{batch_rows[-1][1]:.4f}", refresh=False)
             row = {"epoch": epoch, "train_loss": batch_rows[-1][1]}

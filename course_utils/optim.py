@@ -1,0 +1,171 @@
+"""Optimizers from scratch: SGD (with momentum), Adagrad, RMSProp, Adam and AdamW.
+
+Each optimizer is a few lines: its `update` method receives one parameter `p`, its
+gradient `g` (same shape as `p`), the parameter's `state` dict and the hyperparameters of
+its group, and changes `p` in place. The update rule is in each class's docstring;
+the notation is
+
+    g      gradient of the loss with respect to p (what `loss.backward()` left in p.grad)
+    lr     learning rate
+    t      number of steps taken so far, counting this one (1, 2, 3, ...)
+    wd     weight decay
+
+Everything else (parameter groups, `zero_grad()`, `state_dict()`, learning-rate
+schedulers, `course_utils.fit`) comes from subclassing `torch.optim.Optimizer`, so these
+classes are drop-in replacements for their `torch.optim` namesakes with the same default
+hyperparameters, and `tests/test_optim.py` checks that they follow the same trajectory.
+The spreadsheet `excel/graddesc.xlsx` unrolls the same formulas, one row per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "OPTIMIZERS", "Optimizer", "RMSProp"]
+
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class: loops over the parameters that have a gradient and calls `update` on each.
+
+    `step()` runs without autograd recording (the update itself must not become part of
+    the next backward pass) and counts the steps per parameter in `state["step"]`.
+    """
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        loss = None
+        if closure is not None:  # optional, as in torch.optim: recompute the loss first
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                state["step"] = state.get("step", 0) + 1
+                self.update(p, p.grad, state, group)
+        return loss
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (like `torch.optim.SGD`).
+
+        g ← g + wd·p           (L2 penalty wd/2·|p|² added to the loss)
+        v ← μ·v + g            (momentum: a running sum of past gradients; v starts at 0)
+        p ← p − lr·v           (with μ = 0, v = g: plain SGD)
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        g = g + group["weight_decay"] * p
+        if group["momentum"]:
+            v = state.setdefault("v", torch.zeros_like(p))
+            g = v.mul_(group["momentum"]).add_(g)
+        p.sub_(group["lr"] * g)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: divide each parameter's step by the root of its summed squared gradients.
+
+        g ← g + wd·p
+        s ← s + g²             (s starts at 0 and only grows, so the steps only shrink)
+        p ← p − lr·g / (√s + ε)
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-2, eps: float = 1e-10,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay))
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        g = g + group["weight_decay"] * p
+        s = state.setdefault("sum_sq", torch.zeros_like(p))
+        s.add_(g * g)
+        p.sub_(group["lr"] * g / (s.sqrt() + group["eps"]))
+
+
+class RMSProp(Optimizer):
+    """RMSProp: like Adagrad, but with an exponentially weighted average of g² (forgets).
+
+        g ← g + wd·p
+        s ← α·s + (1 − α)·g²   (s starts at 0)
+        p ← p − lr·g / (√s + ε)
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        g = g + group["weight_decay"] * p
+        s = state.setdefault("avg_sq", torch.zeros_like(p))
+        s.lerp_(g * g, 1 - group["alpha"])  # lerp(s, new, w) = s + w·(new − s)
+        p.sub_(group["lr"] * g / (s.sqrt() + group["eps"]))
+
+
+class Adam(Optimizer):
+    """Adam: momentum (average of g) divided by RMSProp's root mean square (average of g²).
+
+        g ← g + wd·p                     (L2: the penalty goes through the adaptive scaling)
+        m ← β1·m + (1 − β1)·g            (m and v start at 0, so early on they are too small;
+        v ← β2·v + (1 − β2)·g²            dividing by 1 − βᵗ removes that bias)
+        p ← p − lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        (beta1, beta2), lr, wd, t = group["betas"], group["lr"], group["weight_decay"], state["step"]
+        if self.decoupled:
+            p.mul_(1 - lr * wd)  # AdamW: shrink the weights directly
+        else:
+            g = g + wd * p  # Adam: L2 added to the gradient
+        m = state.setdefault("m", torch.zeros_like(p))
+        v = state.setdefault("v", torch.zeros_like(p))
+        m.lerp_(g, 1 - beta1)
+        v.lerp_(g * g, 1 - beta2)
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        p.sub_(lr * m_hat / (v_hat.sqrt() + group["eps"]))
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
+
+        p ← p − lr·wd·p                  (every weight shrinks by the same fraction)
+        then Adam's update with the plain gradient g (no wd·p in it)
+
+    With L2 in Adam, the penalty's gradient wd·p is divided by √v̂ like the rest of the
+    gradient, so weights whose gradients are large are hardly decayed at all; AdamW keeps
+    the decay out of the adaptive scaling.
+    """
+
+    decoupled = True
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+# name -> (our class, the torch.optim class it reproduces)
+OPTIMIZERS: dict[str, tuple[type[Optimizer], type[torch.optim.Optimizer]]] = {
+    "SGD": (SGD, torch.optim.SGD),
+    "Adagrad": (Adagrad, torch.optim.Adagrad),
+    "RMSProp": (RMSProp, torch.optim.RMSprop),
+    "Adam": (Adam, torch.optim.Adam),
+    "AdamW": (AdamW, torch.optim.AdamW),
+}

@@ -1,0 +1,527 @@
+"""Character-level language models on Nietzsche: data helpers, models, sampling, a generator widget.
+
+Lesson 6 of the 2018 course built, one step at a time, models that read some characters of
+Nietzsche and predict the next one; lesson 7 made them stateful and swapped the plain RNN
+for a GRU and an LSTM. This module holds every model of that arc, in the order the lesson
+meets them:
+
+* `Char3Model`: three characters in, the fourth out, one hand-written hidden layer.
+* `CharLoopModel`, `CharLoopConcatModel`: the same layer in a loop over n characters.
+* `CharRnn`: the loop replaced by `nn.RNN`; `CharSeqRnn`: a prediction at every position.
+* `CharStatefulRnn`: the hidden state carried from batch to batch (truncated BPTT), with a
+  plain RNN, a GRU or an LSTM inside.
+
+and the helpers around them: a vocabulary, windows of text as tensors, the "batchify" layout
+that stateful models need, a sequence loss, greedy and temperature sampling, saving a model
+with its vocabulary, and an ipywidgets text generator.
+
+Every model returns log-probabilities (`F.log_softmax(..., dim=-1)`), so the loss is
+`F.nll_loss` (or `seq_nll_loss` for one prediction per position).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from course_utils.learner import load_model, save_model
+
+__all__ = [
+    "Char3Model",
+    "CharLoopConcatModel",
+    "CharLoopModel",
+    "CharRnn",
+    "CharSeqRnn",
+    "CharStatefulRnn",
+    "Vocab",
+    "batchify",
+    "char_windows",
+    "get_next",
+    "get_next_n",
+    "identity_init",
+    "load_char_model",
+    "make_text_generator",
+    "sample_text",
+    "save_char_model",
+    "seq_nll_loss",
+    "seq_windows",
+    "split_text",
+    "word_overlap",
+]
+
+PAD = "\0"  # index 0 of every vocabulary: padding, never in the text itself
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """The characters a model knows: `chars[i]` is the character with index `i`.
+
+    Index 0 is the padding character `"\\0"`; the rest are the sorted unique characters
+    of the text. `char_indices` and `indices_char` are the two lookup tables the original
+    lesson used.
+    """
+
+    chars: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocab:
+        return cls((PAD, *sorted(set(text) - {PAD})))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    @property
+    def char_indices(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.chars)}
+
+    @property
+    def indices_char(self) -> dict[int, str]:
+        return dict(enumerate(self.chars))
+
+    def encode(self, text: str) -> Tensor:
+        """The text as a 1-d `long` tensor of indices, shape `(len(text),)`."""
+        lookup = self.char_indices
+        try:
+            return torch.tensor([lookup[c] for c in text], dtype=torch.long)
+        except KeyError as e:
+            raise ValueError(f"Character {e.args[0]!r} is not in the vocabulary.") from None
+
+    def decode(self, idx: Sequence[int] | Tensor) -> str:
+        idx = idx.tolist() if isinstance(idx, Tensor) else idx
+        return "".join(self.chars[i] for i in idx)
+
+
+# --------------------------------------------------------------------------- data layouts
+
+
+def split_text(idx: Tensor, valid_frac: float = 0.1) -> tuple[Tensor, Tensor]:
+    """Split an encoded text into a training head and a contiguous validation tail.
+
+    A contiguous tail, not a random sample of windows: windows that overlap share all but one
+    character, so a random split would put near-copies of the training windows in validation.
+    """
+    if not 0 < valid_frac < 1:
+        raise ValueError(f"valid_frac must be between 0 and 1, got {valid_frac}.")
+    n_train = int(len(idx) * (1 - valid_frac))
+    return idx[:n_train], idx[n_train:]
+
+
+def char_windows(idx: Tensor, n: int, stride: int = 1) -> tuple[Tensor, Tensor]:
+    """Windows of `n` characters and the character after each one.
+
+    Returns `x` of shape `(n_windows, n)` and `y` of shape `(n_windows,)`: window `k` is
+    `idx[k*stride : k*stride + n]` and its target is `idx[k*stride + n]`. A window without
+    a next character to predict is dropped.
+    """
+    n_windows = (len(idx) - n - 1) // stride + 1
+    if n_windows < 1:
+        raise ValueError(f"A text of {len(idx)} characters has no window of {n} plus a target.")
+    x = idx.unfold(0, n, stride)[:n_windows]  # a view: no copy
+    y = idx[n : n + (n_windows - 1) * stride + 1 : stride]
+    return x.contiguous(), y.clone()
+
+
+def seq_windows(idx: Tensor, n: int) -> tuple[Tensor, Tensor]:
+    """Non-overlapping windows of `n` characters and the same windows shifted by one.
+
+    Returns `x` and `y`, both `(n_windows, n)`, with `y[k, j]` the character after `x[k, j]`.
+    """
+    n_windows = (len(idx) - 1) // n
+    x = idx[: n_windows * n].view(n_windows, n)
+    y = idx[1 : n_windows * n + 1].view(n_windows, n)
+    return x.clone(), y.clone()
+
+
+def batchify(idx: Tensor, bs: int, bptt: int) -> tuple[Tensor, Tensor]:
+    """Lay a text out as `bs` parallel streams, cut into chunks of `bptt`, for stateful models.
+
+    The text is split into `bs` contiguous streams (the classic "batchify": a
+    `(bs, stream_len)` matrix). Batch `i` holds chunk `i` of every stream, so batch `i+1`
+    continues exactly where batch `i` stopped, stream by stream, and a model may carry its
+    hidden state across batches. Returned as rows for `DeviceData(..., shuffle=False)`:
+    `x` and `y` of shape `(n_chunks * bs, bptt)`, where rows `i*bs ... (i+1)*bs - 1` are
+    batch `i` and `y` is `x` shifted one character along the text. Characters that do not
+    fill a whole chunk are dropped.
+    """
+    stream_len = (len(idx) - 1) // bs
+    n_chunks = stream_len // bptt
+    if n_chunks < 1:
+        raise ValueError(f"{len(idx)} characters are too few for bs={bs} streams of bptt={bptt}.")
+    used = n_chunks * bptt
+    x = idx[: bs * stream_len].view(bs, stream_len)[:, :used]
+    y = idx[1 : bs * stream_len + 1].view(bs, stream_len)[:, :used]
+
+    def rows(t: Tensor) -> Tensor:  # (bs, n_chunks*bptt) -> (n_chunks*bs, bptt), chunk-major
+        return t.view(bs, n_chunks, bptt).transpose(0, 1).reshape(n_chunks * bs, bptt)
+
+    return rows(x), rows(y)
+
+
+def seq_nll_loss(out: Tensor, target: Tensor) -> Tensor:
+    """Mean negative log-likelihood over every position of a sequence model.
+
+    `out`: log-probabilities `(seq_len, bs, vocab)`, the layout `nn.RNN` works in.
+    `target`: indices `(bs, seq_len)`, the layout of the data's rows. The target is
+    transposed to `(seq_len, bs)` to line up with `out`; `transpose` only swaps strides
+    (metadata), so the result is not contiguous in memory and needs `contiguous()` (a copy)
+    before `view` can flatten it.
+    """
+    seq_len, bs, vocab = out.shape
+    target = target.transpose(0, 1).contiguous().view(-1)
+    return F.nll_loss(out.view(-1, vocab), target)
+
+
+# --------------------------------------------------------------------------- the models
+
+
+class Char3Model(nn.Module):
+    """Three characters in, the fourth out: one input, one hidden and one output layer.
+
+    The same three layers serve every character: the input layer turns a character's
+    embedding into a hidden-sized vector, the hidden layer mixes it into the running hidden
+    state (which starts at zeros), the output layer reads the final state.
+    Inputs: three `(bs,)` index tensors. Output: log-probabilities `(bs, vocab)`.
+    """
+
+    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
+        super().__init__()
+        self.e = nn.Embedding(vocab_size, n_fac)
+        self.l_in = nn.Linear(n_fac, n_hidden)
+        self.l_hidden = nn.Linear(n_hidden, n_hidden)
+        self.l_out = nn.Linear(n_hidden, vocab_size)
+
+    def forward(self, c1: Tensor, c2: Tensor, c3: Tensor) -> Tensor:
+        in1 = F.relu(self.l_in(self.e(c1)))  # (bs, n_hidden)
+        in2 = F.relu(self.l_in(self.e(c2)))
+        in3 = F.relu(self.l_in(self.e(c3)))
+        h = torch.zeros_like(in1)  # nothing seen yet
+        h = torch.tanh(self.l_hidden(h + in1))
+        h = torch.tanh(self.l_hidden(h + in2))
+        h = torch.tanh(self.l_hidden(h + in3))
+        return F.log_softmax(self.l_out(h), dim=-1)
+
+
+class CharLoopModel(nn.Module):
+    """`Char3Model` as a loop over any number of characters; each input is *added* to `h`.
+
+    Input: `(bs, n_chars)` indices. Output: log-probabilities of the next character `(bs, vocab)`.
+    """
+
+    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
+        super().__init__()
+        self.n_hidden = n_hidden
+        self.e = nn.Embedding(vocab_size, n_fac)
+        self.l_in = nn.Linear(n_fac, n_hidden)
+        self.l_hidden = nn.Linear(n_hidden, n_hidden)
+        self.l_out = nn.Linear(n_hidden, vocab_size)
+
+    def forward(self, cs: Tensor) -> Tensor:
+        h = cs.new_zeros(len(cs), self.n_hidden, dtype=torch.float32)
+        for c in cs.unbind(1):  # one (bs,) column per character
+            inp = F.relu(self.l_in(self.e(c)))
+            h = torch.tanh(self.l_hidden(h + inp))
+        return F.log_softmax(self.l_out(h), dim=-1)
+
+
+class CharLoopConcatModel(nn.Module):
+    """Like `CharLoopModel`, but the input is *concatenated* to `h` instead of added.
+
+    Adding puts the new character and the memory into the same numbers, where they can cancel
+    out; concatenating keeps them apart and lets the input layer learn how to combine them.
+    Input: `(bs, n_chars)` indices. Output: `(bs, vocab)` log-probabilities.
+    """
+
+    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
+        super().__init__()
+        self.n_hidden = n_hidden
+        self.e = nn.Embedding(vocab_size, n_fac)
+        self.l_in = nn.Linear(n_fac + n_hidden, n_hidden)
+        self.l_hidden = nn.Linear(n_hidden, n_hidden)
+        self.l_out = nn.Linear(n_hidden, vocab_size)
+
+    def forward(self, cs: Tensor) -> Tensor:
+        h = cs.new_zeros(len(cs), self.n_hidden, dtype=torch.float32)
+        for c in cs.unbind(1):
+            inp = torch.cat((h, self.e(c)), dim=1)  # (bs, n_hidden + n_fac)
+            inp = F.relu(self.l_in(inp))
+            h = torch.tanh(self.l_hidden(inp))
+        return F.log_softmax(self.l_out(h), dim=-1)
+
+
+class CharRnn(nn.Module):
+    """The loop handed to `nn.RNN`; predicts the character after the window.
+
+    `nn.RNN` wants its input as `(seq_len, bs, n_fac)` and its hidden state as
+    `(n_layers, bs, n_hidden)`; it returns the hidden state after every step,
+    `outp` of shape `(seq_len, bs, n_hidden)`, and `outp[-1]` is the last one.
+    Input: `(bs, seq_len)` indices. Output: `(bs, vocab)` log-probabilities.
+    """
+
+    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
+        super().__init__()
+        self.n_hidden = n_hidden
+        self.e = nn.Embedding(vocab_size, n_fac)
+        self.rnn = nn.RNN(n_fac, n_hidden)
+        self.l_out = nn.Linear(n_hidden, vocab_size)
+
+    def forward(self, cs: Tensor) -> Tensor:
+        inp = self.e(cs.T)  # (seq_len, bs, n_fac)
+        h0 = inp.new_zeros(1, len(cs), self.n_hidden)
+        outp, h = self.rnn(inp, h0)  # (seq_len, bs, n_hidden), (1, bs, n_hidden)
+        return F.log_softmax(self.l_out(outp[-1]), dim=-1)
+
+
+class CharSeqRnn(CharRnn):
+    """`CharRnn` with an output at every position: predicts each next character.
+
+    Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probabilities
+    (train with `seq_nll_loss`).
+    """
+
+    def forward(self, cs: Tensor) -> Tensor:
+        inp = self.e(cs.T)
+        h0 = inp.new_zeros(1, len(cs), self.n_hidden)
+        outp, h = self.rnn(inp, h0)
+        return F.log_softmax(self.l_out(outp), dim=-1)
+
+
+class CharStatefulRnn(nn.Module):
+    """A sequence model that keeps its hidden state from one batch to the next.
+
+    Trained with truncated backpropagation through time: batch `i+1` continues the text of
+    batch `i` (see `batchify`), so the final hidden state of one batch is the right
+    starting state for the next. It is *detached* after each batch: the values carry over,
+    but gradients stop at the batch boundary, so each backward pass covers only `bptt` steps.
+    `reset()` zeroes the state (`fit` calls it at the start of each epoch and before
+    validation).
+
+    Args:
+        vocab_size, n_fac, n_hidden: vocabulary size, embedding size, hidden size.
+        cell: `"rnn"`, `"gru"` or `"lstm"`.
+        n_layers: stacked recurrent layers.
+        dropout: dropout between stacked layers and before the output layer.
+
+    Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probabilities.
+    """
+
+    cells = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+    def __init__(
+        self,
+        vocab_size: int,
+        n_fac: int,
+        n_hidden: int,
+        cell: str = "gru",
+        n_layers: int = 1,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if cell not in self.cells:
+            raise ValueError(f"cell must be one of {sorted(self.cells)}, got {cell!r}.")
+        self.cell, self.n_layers, self.n_hidden = cell, n_layers, n_hidden
+        self.e = nn.Embedding(vocab_size, n_fac)
+        self.rnn = self.cells[cell](n_fac, n_hidden, n_layers,
+                                    dropout=dropout if n_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
+        self.l_out = nn.Linear(n_hidden, vocab_size)
+        self.h: Tensor | tuple[Tensor, Tensor] | None = None
+
+    def reset(self) -> None:
+        """Forget the text seen so far: the next batch starts from a zero state."""
+        self.h = None
+
+    def _state_for(self, bs: int, like: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        h = self.h
+        batch = None if h is None else (h[0] if isinstance(h, tuple) else h).shape[1]
+        if batch != bs:  # first batch, or a batch of another size: start from zeros
+            zeros = like.new_zeros(self.n_layers, bs, self.n_hidden)
+            h = (zeros, zeros.clone()) if self.cell == "lstm" else zeros
+        return h
+
+    def forward(self, cs: Tensor) -> Tensor:
+        inp = self.e(cs.T)  # (seq_len, bs, n_fac)
+        outp, h = self.rnn(inp, self._state_for(len(cs), inp))
+        # keep the values, cut the graph: the next backward stops here
+        self.h = tuple(t.detach() for t in h) if isinstance(h, tuple) else h.detach()
+        return F.log_softmax(self.l_out(self.drop(outp)), dim=-1)
+
+    def config(self) -> dict:
+        """The constructor arguments, so the model can be rebuilt (see `save_char_model`)."""
+        return {"vocab_size": self.e.num_embeddings, "n_fac": self.e.embedding_dim,
+                "n_hidden": self.n_hidden, "cell": self.cell, "n_layers": self.n_layers,
+                "dropout": self.drop.p}
+
+
+def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
+    """Set one layer's hidden-to-hidden weights to the identity (Le, Jaitly & Hinton 2015).
+
+    Each stacked layer has its own `weight_hh_l{layer}` of shape `(n_hidden, n_hidden)`;
+    this touches only the layer asked for.
+    """
+    with torch.no_grad():
+        w = getattr(rnn, f"weight_hh_l{layer}")
+        w.copy_(torch.eye(w.shape[0], w.shape[1]))
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def get_next(model: nn.Module, inp: str, vocab: Vocab) -> str:
+    """The model's most likely character after `inp` (a window-to-one-character model)."""
+    idx = vocab.encode(inp).to(_device(model))
+    model.eval()
+    if isinstance(model, Char3Model):
+        out = model(*idx[-3:].view(3, 1))  # three (1,) tensors
+    else:
+        out = model(idx.view(1, -1))
+    if out.dim() == 3:  # a sequence model: take its last position
+        out = out[-1]
+    return vocab.chars[out.argmax(-1).item()]
+
+
+def get_next_n(model: nn.Module, inp: str, n: int, vocab: Vocab) -> str:
+    """Greedily extend `inp` by `n` characters, feeding each window of `len(inp)` back in."""
+    res = inp
+    for _ in range(n):
+        res += get_next(model, res[-len(inp):], vocab)
+    return res
+
+
+@torch.no_grad()
+def sample_text(
+    model: CharStatefulRnn,
+    seed: str,
+    n: int,
+    vocab: Vocab,
+    temperature: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> str:
+    """Continue `seed` by `n` characters with a stateful model.
+
+    The seed is read once to warm up the hidden state; then each character is drawn from
+    `softmax(log_probs / temperature)` and fed back in. Temperature 0 takes the most likely
+    character (greedy); below 1 sharpens the distribution (safer, more repetitive text),
+    above 1 flattens it (more surprising, more misspelt). Pass a seeded `generator` to get
+    the same text every time.
+    """
+    if not seed:
+        raise ValueError("Give at least one character of seed text.")
+    device = _device(model)
+    model.eval()
+    model.reset()
+    out = model(vocab.encode(seed).to(device).view(1, -1))  # (len(seed), 1, vocab)
+    chars = []
+    for _ in range(n):
+        logp = out[-1, 0]
+        if temperature <= 0:
+            nxt = int(logp.argmax())
+        else:
+            probs = torch.softmax(logp.float().cpu() / temperature, dim=-1)
+            nxt = int(torch.multinomial(probs, 1, generator=generator))
+        chars.append(vocab.chars[nxt])
+        out = model(torch.tensor([[nxt]], device=device))
+    model.reset()
+    return seed + "".join(chars)
+
+
+def word_overlap(sample: str, text: str) -> float:
+    """Fraction of the whitespace-separated tokens of `sample` (punctuation stripped) that are
+    words of `text`. A quick check that generated text is made of real words."""
+    strip = "\"'()[],.;:!?-_"
+    words = {w.strip(strip).lower() for w in text.split()}
+    tokens = [t.strip(strip).lower() for t in sample.split()]
+    tokens = [t for t in tokens if t]
+    return sum(t in words for t in tokens) / max(1, len(tokens))
+
+
+# --------------------------------------------------------------------------- save / load
+
+
+def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> Path:
+    """Save weights (`path`) plus a JSON sidecar (`path.json`) with the model's constructor
+    arguments and vocabulary, so `load_char_model` can rebuild it without the data set."""
+    path = save_model(model, path)
+    meta = {"config": model.config(), "chars": "".join(vocab.chars)}
+    path.with_suffix(path.suffix + ".json").write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+def load_char_model(path: str | Path, device: str | torch.device | None = None
+                    ) -> tuple[CharStatefulRnn, Vocab]:
+    """Rebuild a model saved by `save_char_model`: returns `(model, vocab)`, in eval mode."""
+    path = Path(path)
+    meta_path = path.with_suffix(path.suffix + ".json")
+    if not meta_path.exists():
+        raise FileNotFoundError(f"No {meta_path}: save the model with save_char_model() first.")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    model = CharStatefulRnn(**meta["config"])
+    load_model(model, path, device)
+    return model.eval(), Vocab(tuple(meta["chars"]))
+
+
+# --------------------------------------------------------------------------- widget
+
+
+def make_text_generator(
+    model: CharStatefulRnn | str | Path,
+    vocab: Vocab | None = None,
+    seed_text: str = "the meaning of life is ",
+    length: int = 300,
+    temperature: float = 0.5,
+    rng_seed: int = 0,
+):
+    """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
+
+    `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
+    `save_char_model`, so the widget can be rebuilt without retraining. Returns a `VBox`;
+    the generated text is in its `output` attribute (an `HTML` widget), updated on every
+    change. Sampling uses a generator seeded with `rng_seed`, so the same inputs give the
+    same text.
+    """
+    import html
+
+    import ipywidgets as w
+
+    if isinstance(model, str | Path):
+        model, vocab = load_char_model(model)
+    if vocab is None:
+        raise ValueError("Pass the model's vocab (or a saved model's path).")
+    seed_box = w.Text(value=seed_text, description="seed text", continuous_update=False,
+                      layout=w.Layout(width="60%"))
+    length_box = w.IntSlider(value=length, min=20, max=1000, step=20, description="length",
+                             continuous_update=False)
+    temp_box = w.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.05,
+                             description="temperature", continuous_update=False)
+    output = w.HTML()
+
+    def update(_=None) -> None:
+        seed = "".join(c for c in seed_box.value if c in vocab.char_indices and c != PAD)
+        if not seed:
+            output.value = "<i>Type some seed text (letters the model knows).</i>"
+            return
+        g = torch.Generator().manual_seed(rng_seed)
+        text = sample_text(model, seed, length_box.value, vocab, temp_box.value, generator=g)
+        output.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
+                        f"{html.escape(text[len(seed):])}</pre>")
+
+    for box in (seed_box, length_box, temp_box):
+        box.observe(update, names="value")
+    update()
+    ui = w.VBox([seed_box, w.HBox([length_box, temp_box]), output])
+    ui.output = output  # type: ignore[attr-defined]
+    ui.controls = (seed_box, length_box, temp_box)  # type: ignore[attr-defined]
+    return ui
