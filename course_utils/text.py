@@ -24,13 +24,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.learner import load_model, save_model
+
+if TYPE_CHECKING:
+    import ipywidgets
 
 __all__ = [
     "Char3Model",
@@ -79,11 +84,14 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.chars)
 
-    @property
+    def __repr__(self) -> str:
+        return f"Vocab({len(self)} characters: {''.join(self.chars[1:])!r} after {PAD!r})"
+
+    @cached_property
     def char_indices(self) -> dict[str, int]:
         return {c: i for i, c in enumerate(self.chars)}
 
-    @property
+    @cached_property
     def indices_char(self) -> dict[int, str]:
         return dict(enumerate(self.chars))
 
@@ -125,9 +133,9 @@ def char_windows(idx: Tensor, n: int, stride: int = 1) -> tuple[Tensor, Tensor]:
     n_windows = (len(idx) - n - 1) // stride + 1
     if n_windows < 1:
         raise ValueError(f"A text of {len(idx)} characters has no window of {n} plus a target.")
-    x = idx.unfold(0, n, stride)[:n_windows]  # a view: no copy
+    x = idx.unfold(0, n, stride)[:n_windows]  # a view of the text, no copy yet
     y = idx[n : n + (n_windows - 1) * stride + 1 : stride]
-    return x.contiguous(), y.clone()
+    return x.contiguous(), y.clone()  # own memory, so the windows can be indexed fast
 
 
 def seq_windows(idx: Tensor, n: int) -> tuple[Tensor, Tensor]:
@@ -483,7 +491,7 @@ def make_text_generator(
     length: int = 300,
     temperature: float = 0.5,
     rng_seed: int = 0,
-):
+) -> ipywidgets.VBox:
     """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
 
     `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
@@ -502,10 +510,11 @@ def make_text_generator(
         raise ValueError("Pass the model's vocab (or a saved model's path).")
     seed_box = w.Text(value=seed_text, description="seed text", continuous_update=False,
                       layout=w.Layout(width="60%"))
+    wide = {"description_width": "initial"}  # show the whole label
     length_box = w.IntSlider(value=length, min=20, max=1000, step=20, description="length",
-                             continuous_update=False)
+                             continuous_update=False, style=wide)
     temp_box = w.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.05,
-                             description="temperature", continuous_update=False)
+                             description="temperature", continuous_update=False, style=wide)
     output = w.HTML()
 
     def update(_=None) -> None:

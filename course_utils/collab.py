@@ -1,0 +1,498 @@
+"""Collaborative filtering: ids, data, the three models of lesson 5, and using them.
+
+The lesson predicts how a user would rate a movie from nothing but who rated what:
+
+* `IdMap` turns raw ids (userId 1..610, movieId 1..193609 with gaps) into contiguous
+  indices 0..n-1, because an embedding is a table with one row per index.
+* `top_crosstab` is the 15 x 15 table of the most active users and most-rated movies
+  that the spreadsheet `excel/collab_filter.xlsx` factorises.
+* `EmbeddingDot`, `EmbeddingDotBias`, `EmbeddingNet`: matrix factorisation, with biases,
+  and the neural-network version.
+* `collab_data`, `l2_loss`, `rmse`: what training them with `course_utils.fit` needs.
+* `recommend`, `popularity_fallback`, `cosine_neighbours`, `genre_correlations`,
+  `make_embedding_explorer`: what to do with a trained model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from course_utils.data import check_columns
+from course_utils.learner import DeviceData, History, fit, one_cycle, predict
+
+__all__ = [
+    "DotProduct",
+    "EmbeddingDot",
+    "EmbeddingDotBias",
+    "EmbeddingNet",
+    "IdMap",
+    "UnknownIdError",
+    "annotate_points",
+    "cosine_neighbours",
+    "collab_data",
+    "genre_correlations",
+    "l2_loss",
+    "make_embedding_explorer",
+    "popularity_fallback",
+    "rated_by",
+    "recommend",
+    "rmse",
+    "split_ratings",
+    "top_crosstab",
+    "train_collab",
+]
+
+
+# --------------------------------------------------------------------------- ids
+
+
+class UnknownIdError(KeyError):
+    """An id the model has never seen (so it has no embedding row for it)."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+class IdMap:
+    """Raw ids <-> contiguous indices `0..n-1`, the row numbers of an embedding table.
+
+    `IdMap(ratings["userId"], "user")` sorts the distinct ids and numbers them:
+    `index = {o: i for i, o in enumerate(uniq)}`. `encode` maps ids to indices and
+    raises `UnknownIdError` (naming the id) for one it has not seen; `decode` goes back.
+    """
+
+    def __init__(self, ids: Sequence | np.ndarray | pd.Series, name: str = "id") -> None:
+        self.name = name
+        self.ids = np.unique(np.asarray(ids))  # sorted distinct ids: row i holds ids[i]
+        if len(self.ids) == 0:
+            raise ValueError(f"IdMap needs at least one {name} id.")
+        self.index = {o: i for i, o in enumerate(self.ids.tolist())}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, raw_id: object) -> bool:
+        return raw_id in self.index
+
+    def __repr__(self) -> str:
+        return f"IdMap({len(self)} {self.name}s, ids {self.ids[0]}..{self.ids[-1]})"
+
+    def encode(self, ids: Iterable | int) -> np.ndarray:
+        """Indices of `ids` (an array of int64); `UnknownIdError` for an unseen id."""
+        arr = np.atleast_1d(np.asarray(ids))
+        try:
+            return np.array([self.index[o] for o in arr.tolist()], dtype=np.int64)
+        except KeyError as e:
+            contiguous = (np.issubdtype(self.ids.dtype, np.integer)
+                          and self.ids[-1] - self.ids[0] + 1 == len(self))
+            gaps = "" if contiguous else ", not all in between"
+            raise UnknownIdError(
+                f"Unknown {self.name} id {e.args[0]!r}: the model knows {len(self)} {self.name}s "
+                f"(ids {self.ids[0]}..{self.ids[-1]}{gaps}). A {self.name} the model never saw "
+                "in training has no embedding; see `popularity_fallback` for what to do instead."
+            ) from None
+
+    def decode(self, idx: Iterable | int) -> np.ndarray:
+        """The raw ids of indices `idx`."""
+        return self.ids[np.atleast_1d(np.asarray(idx))]
+
+
+# --------------------------------------------------------------------------- data
+
+
+def top_crosstab(ratings: pd.DataFrame, n_users: int = 15, n_movies: int = 15) -> pd.DataFrame:
+    """Ratings of the `n_users` most active users for the `n_movies` most-rated movies.
+
+    Rows are userIds, columns movieIds (both sorted), NaN where the user did not rate the
+    movie: the table `excel/collab_filter.xlsx` starts from. Ties in the counts are broken
+    by the smaller id, so the table is the same on every machine.
+    """
+    check_columns(ratings, ["userId", "movieId", "rating"], "ratings table")
+
+    def top(col: str, n: int) -> pd.Series:
+        counts = ratings.groupby(col)["rating"].count()
+        order = counts.reset_index().sort_values(["rating", col], ascending=[False, True])
+        return counts.loc[order[col].to_numpy()[:n]]
+
+    top_users, top_movies = top("userId", n_users), top("movieId", n_movies)
+    top_r = ratings.join(top_users.rename("user_count"), how="inner", on="userId")
+    top_r = top_r.join(top_movies.rename("movie_count"), how="inner", on="movieId")
+    table = pd.crosstab(top_r["userId"], top_r["movieId"], top_r["rating"], aggfunc="sum")
+    return table.sort_index().sort_index(axis=1).astype("float64")
+
+
+def split_ratings(ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random split into `(train, valid)` rows, `valid_pct` of them for validation."""
+    if not 0 < valid_pct < 1:
+        raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}.")
+    idx = np.random.default_rng(seed).permutation(len(ratings))
+    n_valid = int(round(len(ratings) * valid_pct))
+    return ratings.iloc[idx[n_valid:]], ratings.iloc[idx[:n_valid]]
+
+
+def collab_data(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    users: IdMap | None = None,
+    movies: IdMap | None = None,
+    target: str = "rating",
+    bs: int = 256,
+    device: str | torch.device | None = None,
+) -> tuple[DeviceData, IdMap, IdMap]:
+    """`(DeviceData, users, movies)` for ratings tables with userId, movieId and `target`.
+
+    The id maps cover the ids of both tables (a user seen only in validation gets an
+    embedding row that training never moves). Inputs are `(user_idx, movie_idx)`, two
+    int64 tensors of shape `(n,)`; targets float32 of shape `(n,)`.
+    """
+    for df, name in ((train, "train"), (valid, "valid")):
+        check_columns(df, ["userId", "movieId", target], f"{name} ratings")
+    both = pd.concat([train[["userId", "movieId"]], valid[["userId", "movieId"]]])
+    users = users or IdMap(both["userId"], "user")
+    movies = movies or IdMap(both["movieId"], "movie")
+
+    def tensors(df: pd.DataFrame) -> tuple[tuple[Tensor, Tensor], Tensor]:
+        u = torch.from_numpy(users.encode(df["userId"].to_numpy()))
+        m = torch.from_numpy(movies.encode(df["movieId"].to_numpy()))
+        return (u, m), torch.tensor(df[target].to_numpy(), dtype=torch.float32)
+
+    (tx, ty), (vx, vy) = tensors(train), tensors(valid)
+    return DeviceData(tx, ty, vx, vy, bs=bs, device=device), users, movies
+
+
+# --------------------------------------------------------------------------- models
+
+
+class DotProduct(nn.Module):
+    """`(a * b).sum(1)`: the dot product of each row of `a` with the same row of `b`."""
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:  # (n, k), (n, k) -> (n,)
+        return (a * b).sum(1)
+
+
+def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
+    """An embedding table with small random starting values (zeros for biases: std=0)."""
+    e = nn.Embedding(n, dim)
+    nn.init.normal_(e.weight, 0.0, std) if std > 0 else nn.init.zeros_(e.weight)
+    return e
+
+
+def _squash(x: Tensor, y_range: tuple[float, float] | None) -> Tensor:
+    """Map any real `x` into `y_range` with a sigmoid (unchanged when y_range is None)."""
+    if y_range is None:
+        return x
+    lo, hi = y_range
+    return torch.sigmoid(x) * (hi - lo) + lo
+
+
+class EmbeddingDot(nn.Module):
+    """Matrix factorisation: rating = user factors . movie factors.
+
+    `forward(users, movies)`: two int64 tensors of indices, shape `(bs,)` -> `(bs,)`.
+    """
+
+    def __init__(self, n_users: int, n_movies: int, n_factors: int = 50) -> None:
+        super().__init__()
+        self.user_factors = _embedding(n_users, n_factors)    # (n_users, n_factors)
+        self.movie_factors = _embedding(n_movies, n_factors)  # (n_movies, n_factors)
+
+    def forward(self, users: Tensor, movies: Tensor) -> Tensor:
+        u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors) each
+        if self.training:  # for l2_loss: the squared size of the vectors used
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+        return (u * m).sum(1)
+
+
+class EmbeddingDotBias(nn.Module):
+    """Matrix factorisation with a bias per user and per movie, squashed into `y_range`.
+
+    rating = sigmoid(u . m + user_bias + movie_bias) * (hi - lo) + lo. The movie bias
+    says how much better or worse a movie is rated than its factors explain, whoever
+    watches it; the user bias how generous a rater is. With `y_range=None` the model
+    returns the raw score (logits, for a 0/1 "liked it" target and binary cross-entropy).
+    """
+
+    def __init__(self, n_users: int, n_movies: int, n_factors: int = 50,
+                 y_range: tuple[float, float] | None = (0.0, 5.5)) -> None:
+        super().__init__()
+        self.user_factors = _embedding(n_users, n_factors)
+        self.movie_factors = _embedding(n_movies, n_factors)
+        self.user_bias = _embedding(n_users, 1, std=0)    # (n_users, 1)
+        self.movie_bias = _embedding(n_movies, 1, std=0)  # (n_movies, 1)
+        self.y_range = y_range
+
+    def forward(self, users: Tensor, movies: Tensor) -> Tensor:
+        u, m = self.user_factors(users), self.movie_factors(movies)      # (bs, n_factors)
+        ub, mb = self.user_bias(users)[:, 0], self.movie_bias(movies)[:, 0]  # (bs,)
+        if self.training:  # for l2_loss (factors only: a bias is one number, rarely overfit)
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+        return _squash((u * m).sum(1) + ub + mb, self.y_range)
+
+
+class EmbeddingNet(nn.Module):
+    """The neural-network version: concatenated embeddings -> hidden layer -> rating.
+
+    cat(user, movie) (bs, 2*n_factors) -> dropout(p1) -> Linear -> ReLU -> dropout(p2)
+    -> Linear (bs, 1) -> sigmoid scaled into `y_range`. No dot product: the hidden layer
+    learns how user and movie factors combine.
+    """
+
+    def __init__(self, n_users: int, n_movies: int, n_factors: int = 50, n_hidden: int = 10,
+                 p1: float = 0.05, p2: float = 0.5,
+                 y_range: tuple[float, float] = (0.0, 5.5)) -> None:
+        super().__init__()
+        self.user_factors = _embedding(n_users, n_factors)
+        self.movie_factors = _embedding(n_movies, n_factors)
+        self.layers = nn.Sequential(
+            nn.Dropout(p1),
+            nn.Linear(2 * n_factors, n_hidden),
+            nn.ReLU(),
+            nn.Dropout(p2),
+            nn.Linear(n_hidden, 1),
+        )
+        self.y_range = y_range
+
+    def forward(self, users: Tensor, movies: Tensor) -> Tensor:
+        u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
+        if self.training:  # for l2_loss
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+        x = torch.cat([u, m], dim=1)                                  # (bs, 2*n_factors)
+        return _squash(self.layers(x)[:, 0], self.y_range)
+
+
+# --------------------------------------------------------------------------- losses, metrics
+
+
+def l2_loss(model: nn.Module, l2: float,
+            base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss) -> Callable[[Tensor, Tensor], Tensor]:
+    """`base` loss plus `l2` times the squared size of the embeddings this batch used.
+
+    Each model above stores `penalty` (mean over the batch of |user vector|^2 +
+    |movie vector|^2) in every training forward pass. Unlike `weight_decay`, which
+    shrinks every row at every step, this shrinks a row only when it is used, so a movie
+    with 300 ratings and one with 3 get the same pull per rating: the classic matrix
+    factorisation regulariser (Koren, Bell & Volinsky, 2009). Added in training only.
+    """
+
+    def loss(out: Tensor, target: Tensor) -> Tensor:
+        value = base(out, target)
+        return value + l2 * model.penalty if model.training else value
+
+    loss.__name__ = f"{getattr(base, '__name__', 'loss')}+l2"
+    return loss
+
+
+def rmse(out: Tensor, target: Tensor) -> Tensor:
+    """Root mean squared error, a `fit` metric (same units as the ratings)."""
+    return F.mse_loss(out, target).sqrt()
+
+
+def train_collab(model: nn.Module, data: DeviceData, epochs: int, lr: float, l2: float = 0.0,
+                 wd: float = 0.0, eps: float = 1e-4, progress: bool | None = None) -> History:
+    """The recipe the lesson ends with: AdamW, a one-cycle schedule, MSE (+ `l2_loss`).
+
+    AdamW with `betas=(0.9, 0.99)` (as fastai) and `eps=1e-4` (PyTorch's default is 1e-8):
+    Adam divides each step by sqrt(running mean of squared gradients) + eps, and for a
+    movie with a few ratings that mean is tiny most of the time, so without a larger eps
+    its rarely-seen row takes huge steps. Returns `fit`'s History with columns valid_loss
+    (the validation MSE) and rmse.
+    """
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=eps,
+                            weight_decay=wd)
+    loss_fn = l2_loss(model, l2) if l2 else F.mse_loss
+    return fit(model, data, epochs, opt, loss_fn, metrics=[rmse], sched=one_cycle(lr),
+               progress=progress)
+
+
+# --------------------------------------------------------------------------- using a model
+
+
+def rated_by(ratings: pd.DataFrame, user_id: int) -> set[int]:
+    """The movieIds `user_id` has rated."""
+    return set(ratings.loc[ratings["userId"] == user_id, "movieId"].tolist())
+
+
+def recommend(
+    model: nn.Module,
+    user_id: int,
+    users: IdMap,
+    movies: IdMap,
+    exclude: Iterable[int] = (),
+    n: int = 10,
+    candidates: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Top-`n` movies for `user_id` by predicted rating: columns movieId, prediction.
+
+    Scores every movie the model knows (or `candidates`), except the movieIds in `exclude`
+    (the ones the user already rated). An id the model never saw raises `UnknownIdError`.
+    """
+    u = int(users.encode(user_id)[0])
+    cand = movies.ids if candidates is None else np.asarray(candidates)
+    cand = cand[~np.isin(cand, list(exclude))]
+    m_idx = torch.from_numpy(movies.encode(cand))
+    preds = predict(model, torch.full_like(m_idx, u), m_idx).float().cpu().numpy()
+    top = np.argsort(-preds, kind="stable")[:n]
+    return pd.DataFrame({"movieId": cand[top], "prediction": preds[top]}).reset_index(drop=True)
+
+
+def popularity_fallback(ratings: pd.DataFrame, n: int = 10, min_ratings: int = 50,
+                        prior: float = 20.0) -> pd.DataFrame:
+    """What to show a user the model has never seen: well-rated popular movies.
+
+    Ranks movies by a damped mean `(sum + prior * global_mean) / (count + prior)`, which
+    pulls movies with few ratings towards the overall mean (a one-line bias-only model),
+    among movies with at least `min_ratings` ratings. Columns movieId, n_ratings, mean,
+    score.
+    """
+    g = ratings.groupby("movieId")["rating"].agg(["count", "sum", "mean"])
+    mu = float(ratings["rating"].mean())
+    g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
+    g = g[g["count"] >= min_ratings].sort_values(["score", "count"], ascending=False).head(n)
+    return g.reset_index().rename(columns={"count": "n_ratings"})[
+        ["movieId", "n_ratings", "mean", "score"]]
+
+
+def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `vectors` (n, d) most similar to row `i` by cosine: `(indices, similarities)`.
+
+    Row `i` itself is left out.
+    """
+    v = torch.as_tensor(vectors, dtype=torch.float32)
+    sims = F.cosine_similarity(v, v[i : i + 1], dim=1)  # (n,)
+    sims[i] = -2.0  # never its own neighbour
+    top = torch.topk(sims, min(k, len(v) - 1))
+    return top.indices.numpy(), top.values.numpy()
+
+
+def genre_correlations(scores: pd.DataFrame, movies: pd.DataFrame, min_movies: int = 30
+                       ) -> pd.DataFrame:
+    """Correlation of each column of `scores` (indexed by movieId) with each genre flag.
+
+    `movies` is a movies table with a `|`-separated `genres` column. Genres with fewer
+    than `min_movies` of the scored movies are left out. Rows: genres, columns: the
+    columns of `scores`.
+    """
+    check_columns(movies, ["movieId", "genres"], "movies table")
+    g = movies.set_index("movieId").loc[scores.index, "genres"].str.get_dummies(sep="|")
+    g = g.drop(columns=[c for c in g.columns if c.startswith("(")])  # "(no genres listed)"
+    g = g.loc[:, g.sum() >= min_movies]
+    return pd.DataFrame({c: g.corrwith(scores[c]) for c in scores.columns})
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str],
+                    fontsize: int = 9) -> None:
+    """Label scatter points so that labels do not overlap (greedy, no extra packages).
+
+    Each label tries positions around its point, nearest first (right, left, above,
+    below, then further out with a thin leader line), and takes the first one that
+    overlaps no label placed before it; failing that, the one that overlaps least.
+    """
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    renderer = ax.figure.canvas.get_renderer()
+    candidates = []
+    for r in (4, 10, 18, 28, 40, 55):
+        for angle in range(0, 360, 30):
+            dx, dy = r * np.cos(np.radians(angle)), 0.6 * r * np.sin(np.radians(angle))
+            ha = "left" if dx > 1 else "right" if dx < -1 else "center"
+            va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
+            candidates.append((dx, dy, ha, va, r > 10))
+    # the points themselves are obstacles too (a 6 x 6 pixel box each)
+    placed = [Bbox.from_bounds(px - 3, py - 3, 6, 6)
+              for px, py in ax.transData.transform(np.column_stack([x, y]))]
+
+    def overlap(box) -> float:
+        return sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
+                   * max(0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed)
+
+    order = np.argsort(-np.asarray(y, dtype=float), kind="stable")
+    for i in order:
+        best = None
+        for dx, dy, ha, va, leader in candidates:
+            t = ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                            ha=ha, va=va, fontsize=fontsize,
+                            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5}
+                            if leader else None)
+            t.update_positions(renderer)
+            box = Text.get_window_extent(t, renderer).expanded(1.03, 1.2)  # the text alone
+            cost = overlap(box)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, t, box)
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
+
+
+# --------------------------------------------------------------------------- widget
+
+
+def make_embedding_explorer(
+    movie_vectors: np.ndarray,
+    components: pd.DataFrame,
+    titles: Sequence[str],
+    k: int = 10,
+):
+    """An ipywidgets explorer of movie embeddings: `ipywidgets.Widget`.
+
+    Args:
+        movie_vectors: (n, n_factors) embedding rows of the movies to explore.
+        components: (n, n_components) PCA scores of the same movies, named columns.
+        titles: the n titles, in the same order.
+        k: how many neighbours / movies per end to show.
+
+    Tab "Neighbours": pick a movie, see the `k` nearest by cosine similarity.
+    Tab "Components": pick a component, see the movies at its two ends.
+    """
+    import ipywidgets as widgets
+
+    titles = list(titles)
+    if not len(titles) == len(movie_vectors) == len(components):
+        raise ValueError(
+            f"movie_vectors ({len(movie_vectors)}), components ({len(components)}) and "
+            f"titles ({len(titles)}) must describe the same movies."
+        )
+    movie = widgets.Dropdown(options=sorted(titles), value=titles[0], description="Movie",
+                             layout=widgets.Layout(width="480px"))
+    neighbours = widgets.HTML()
+
+    def show_neighbours(_=None) -> None:
+        idx, sims = cosine_neighbours(movie_vectors, titles.index(movie.value), k)
+        rows = "".join(f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>"
+                       for j, s in zip(idx, sims, strict=True))
+        neighbours.value = (f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
+                            f"<th>cosine</th></tr>{rows}</table>")
+
+    comp = widgets.Dropdown(options=list(components.columns), description="Component")
+    ends = widgets.HTML()
+
+    def show_ends(_=None) -> None:
+        s = pd.Series(components[comp.value].to_numpy(), index=titles).sort_values()
+        lo = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.head(k).items())
+        hi = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
+        ends.value = (f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
+                      f"<tr><td valign='top'><ol>{hi}</ol></td>"
+                      f"<td valign='top'><ol>{lo}</ol></td></tr></table>")
+
+    movie.observe(show_neighbours, names="value")
+    comp.observe(show_ends, names="value")
+    show_neighbours()
+    show_ends()
+    tabs = widgets.Tab(children=[widgets.VBox([movie, neighbours]), widgets.VBox([comp, ends])])
+    tabs.set_title(0, "Neighbours")
+    tabs.set_title(1, "Components")
+    return tabs
