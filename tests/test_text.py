@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import string
 
@@ -275,3 +276,13 @@ def test_nietzsche_vocab_and_split():
     assert set(string.ascii_lowercase) <= set(vocab.chars)
     trn, val = split_text(vocab.encode(text))
     assert len(trn) == 540_803 and len(val) == 60_090
+
+
+@pytest.mark.skipif(not os.environ.get("COURSE_DATA"), reason="needs the data mirror (COURSE_DATA)")
+def test_bench_rnn_prints_one_json_object_last(capsys):
+    from course_utils.bench import main
+
+    assert main(["rnn", "--budget", "2", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"val_nll", "chars_per_s", "device"} <= result.keys()
+    assert result["device"] == "cpu" and result["val_nll"] > 0 and result["chars_per_s"] > 0
