@@ -24,16 +24,16 @@ test: setup
 
 # Refresh the committed outputs: all notebooks, or one with NB=notebooks/NAME.ipynb
 notebooks: setup
-	$(BIN)/python -m course_utils.notebooks $(NB)
+	$(BIN)/python -m tools.run_notebooks $(NB)
 
 # Rebuild the spreadsheets in excel/
 workbooks: setup
-	$(BIN)/python -m course_utils.workbooks
+	$(BIN)/python -m tools.workbooks
 
 bench: setup
-	$(BIN)/python -m course_utils.bench fit
-	$(BIN)/python -m course_utils.bench collab
-	$(BIN)/python -m course_utils.bench rnn
+	$(BIN)/python -m tools.bench fit
+	$(BIN)/python -m tools.bench collab
+	$(BIN)/python -m tools.bench rnn
 
 lint: setup
 	$(BIN)/ruff check course_utils tests notebooks

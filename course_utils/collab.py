@@ -24,21 +24,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.data import check_columns
-from course_utils.learner import DeviceData, History, fit, one_cycle, predict
+from course_utils.learner import DeviceData, History, fit, one_cycle, predict, sigmoid_range
 
 __all__ = [
-    "DotProduct",
     "EmbeddingDot",
     "EmbeddingDotBias",
     "EmbeddingNet",
     "IdMap",
     "UnknownIdError",
-    "annotate_points",
     "cosine_neighbours",
     "collab_data",
     "genre_correlations",
     "l2_loss",
-    "make_embedding_explorer",
     "popularity_fallback",
     "rated_by",
     "recommend",
@@ -170,13 +167,6 @@ def collab_data(
 # --------------------------------------------------------------------------- models
 
 
-class DotProduct(nn.Module):
-    """`(a * b).sum(1)`: the dot product of each row of `a` with the same row of `b`."""
-
-    def forward(self, a: Tensor, b: Tensor) -> Tensor:  # (n, k), (n, k) -> (n,)
-        return (a * b).sum(1)
-
-
 def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
     """An embedding table with small random starting values (zeros for biases: std=0)."""
     e = nn.Embedding(n, dim)
@@ -184,12 +174,9 @@ def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
     return e
 
 
-def _squash(x: Tensor, y_range: tuple[float, float] | None) -> Tensor:
-    """Map any real `x` into `y_range` with a sigmoid (unchanged when y_range is None)."""
-    if y_range is None:
-        return x
-    lo, hi = y_range
-    return torch.sigmoid(x) * (hi - lo) + lo
+def _penalty(u: Tensor, m: Tensor) -> Tensor:
+    """For `l2_loss`: the mean over the batch of |user vector|^2 + |movie vector|^2."""
+    return (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
 
 
 class EmbeddingDot(nn.Module):
@@ -206,7 +193,7 @@ class EmbeddingDot(nn.Module):
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors) each
         if self.training:  # for l2_loss: the squared size of the vectors used
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+            self.penalty = _penalty(u, m)
         return (u * m).sum(1)
 
 
@@ -232,8 +219,8 @@ class EmbeddingDotBias(nn.Module):
         u, m = self.user_factors(users), self.movie_factors(movies)      # (bs, n_factors)
         ub, mb = self.user_bias(users)[:, 0], self.movie_bias(movies)[:, 0]  # (bs,)
         if self.training:  # for l2_loss (factors only: a bias is one number, rarely overfit)
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
-        return _squash((u * m).sum(1) + ub + mb, self.y_range)
+            self.penalty = _penalty(u, m)
+        return sigmoid_range((u * m).sum(1) + ub + mb, self.y_range)
 
 
 class EmbeddingNet(nn.Module):
@@ -262,9 +249,9 @@ class EmbeddingNet(nn.Module):
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
         if self.training:  # for l2_loss
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+            self.penalty = _penalty(u, m)
         x = torch.cat([u, m], dim=1)                                  # (bs, 2*n_factors)
-        return _squash(self.layers(x)[:, 0], self.y_range)
+        return sigmoid_range(self.layers(x)[:, 0], self.y_range)
 
 
 # --------------------------------------------------------------------------- losses, metrics
@@ -386,113 +373,6 @@ def genre_correlations(scores: pd.DataFrame, movies: pd.DataFrame, min_movies: i
     return pd.DataFrame({c: g.corrwith(scores[c]) for c in scores.columns})
 
 
-# --------------------------------------------------------------------------- plots
-
-
-def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str],
-                    fontsize: int = 9) -> None:
-    """Label scatter points so that labels do not overlap (greedy, no extra packages).
-
-    Each label tries positions around its point, nearest first (right, left, above,
-    below, then further out with a thin leader line), and takes the first one that
-    overlaps no label placed before it; failing that, the one that overlaps least.
-    """
-    from matplotlib.text import Text
-    from matplotlib.transforms import Bbox
-
-    renderer = ax.figure.canvas.get_renderer()
-    candidates = []
-    for r in (4, 10, 18, 28, 40, 55):
-        for angle in range(0, 360, 30):
-            dx, dy = r * np.cos(np.radians(angle)), 0.6 * r * np.sin(np.radians(angle))
-            ha = "left" if dx > 1 else "right" if dx < -1 else "center"
-            va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
-            candidates.append((dx, dy, ha, va, r > 10))
-    # the points themselves are obstacles too (a 6 x 6 pixel box each)
-    placed = [Bbox.from_bounds(px - 3, py - 3, 6, 6)
-              for px, py in ax.transData.transform(np.column_stack([x, y]))]
-
-    def overlap(box) -> float:
-        return sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
-                   * max(0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed)
-
-    order = np.argsort(-np.asarray(y, dtype=float), kind="stable")
-    for i in order:
-        best = None
-        for dx, dy, ha, va, leader in candidates:
-            t = ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
-                            ha=ha, va=va, fontsize=fontsize,
-                            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5}
-                            if leader else None)
-            t.update_positions(renderer)
-            box = Text.get_window_extent(t, renderer).expanded(1.03, 1.2)  # the text alone
-            cost = overlap(box)
-            if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, t, box)
-            else:
-                t.remove()
-            if cost == 0:
-                break
-        placed.append(best[2])
-
-
 # --------------------------------------------------------------------------- widget
 
 
-def make_embedding_explorer(
-    movie_vectors: np.ndarray,
-    components: pd.DataFrame,
-    titles: Sequence[str],
-    k: int = 10,
-):
-    """An ipywidgets explorer of movie embeddings: `ipywidgets.Widget`.
-
-    Args:
-        movie_vectors: (n, n_factors) embedding rows of the movies to explore.
-        components: (n, n_components) PCA scores of the same movies, named columns.
-        titles: the n titles, in the same order.
-        k: how many neighbours / movies per end to show.
-
-    Tab "Neighbours": pick a movie, see the `k` nearest by cosine similarity.
-    Tab "Components": pick a component, see the movies at its two ends.
-    """
-    import ipywidgets as widgets
-
-    titles = list(titles)
-    if not len(titles) == len(movie_vectors) == len(components):
-        raise ValueError(
-            f"movie_vectors ({len(movie_vectors)}), components ({len(components)}) and "
-            f"titles ({len(titles)}) must describe the same movies."
-        )
-    movie = widgets.Dropdown(options=sorted(titles), value=titles[0], description="Movie",
-                             layout=widgets.Layout(width="480px"))
-    neighbours = widgets.HTML()
-
-    def show_neighbours(_=None) -> None:
-        idx, sims = cosine_neighbours(movie_vectors, titles.index(movie.value), k)
-        rows = "".join(f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>"
-                       for j, s in zip(idx, sims, strict=True))
-        neighbours.value = (f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
-                            f"<th>cosine</th></tr>{rows}</table>")
-
-    comp = widgets.Dropdown(options=list(components.columns), description="Component")
-    ends = widgets.HTML()
-
-    def show_ends(_=None) -> None:
-        s = pd.Series(components[comp.value].to_numpy(), index=titles).sort_values()
-        lo = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.head(k).items())
-        hi = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
-        ends.value = (f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
-                      f"<tr><td valign='top'><ol>{hi}</ol></td>"
-                      f"<td valign='top'><ol>{lo}</ol></td></tr></table>")
-
-    movie.observe(show_neighbours, names="value")
-    comp.observe(show_ends, names="value")
-    show_neighbours()
-    show_ends()
-    tabs = widgets.Tab(children=[widgets.VBox([movie, neighbours]), widgets.VBox([comp, ends])])
-    tabs.set_title(0, "Neighbours")
-    tabs.set_title(1, "Components")
-    return tabs

@@ -42,12 +42,16 @@ __all__ = [
     "predict",
     "save_model",
     "set_seed",
+    "set_threads",
+    "sigmoid_range",
+    "train_step",
     "sgdr",
 ]
 
 Inputs = Tensor | Sequence[Tensor]
 Metric = Callable[[Tensor, Tensor], Tensor]
-SchedFactory = Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
+LRScheduler = torch.optim.lr_scheduler.LRScheduler
+SchedFactory = Callable[[torch.optim.Optimizer, int, int], LRScheduler]
 
 
 # --------------------------------------------------------------------------- devices, seeds
@@ -81,6 +85,31 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     return device
 
 
+def set_threads(n: int | None = None) -> int:
+    """Set how many CPU threads PyTorch uses, and return it.
+
+    The course's models are small: on a laptop CPU, threads that split tiny tensors spend
+    more time waiting for each other than computing (on a busy 2-core machine two threads
+    ran the lesson-5 model 5x slower than one). So `import course_utils` calls this once with
+    the default: the environment variable `COURSE_THREADS` if set, else 1. Pass `n` (or set
+    `COURSE_THREADS=4`) for larger models; `0` leaves PyTorch's own default alone.
+    """
+    if n is None:
+        value = os.environ.get("COURSE_THREADS", "1")
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(
+                f"COURSE_THREADS={value!r} is not a whole number: set it to the number of CPU "
+                "threads (e.g. 1 or 4), or 0 for PyTorch's default, or unset it."
+            ) from None
+    if n < 0:
+        raise ValueError(f"The number of threads must be 0 (PyTorch's default) or more, got {n}.")
+    if n > 0:
+        torch.set_num_threads(n)
+    return torch.get_num_threads()
+
+
 def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a run can be repeated."""
     random.seed(seed)
@@ -98,6 +127,17 @@ def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence) -> Tensor:
     if isinstance(x, pd.Series | pd.DataFrame):
         x = x.to_numpy()
     return torch.as_tensor(np.asarray(x))
+
+
+def sigmoid_range(x: Tensor, y_range: tuple[float, float] | None) -> Tensor:
+    """Squash any real `x` into `y_range = (lo, hi)` with a sigmoid: `sigmoid(x)*(hi-lo) + lo`.
+
+    Unchanged when `y_range` is None. The models that predict ratings or sales end with it.
+    """
+    if y_range is None:
+        return x
+    lo, hi = y_range
+    return torch.sigmoid(x) * (hi - lo) + lo
 
 
 # --------------------------------------------------------------------------- data
@@ -205,13 +245,13 @@ def one_cycle(
 ) -> SchedFactory:
     """A one-cycle schedule (warm up to `max_lr`, then anneal), stepped every batch.
 
-    Returns a factory `fit` calls with the optimizer and the total number of steps;
-    it wraps `torch.optim.lr_scheduler.OneCycleLR`.
+    Returns a factory that `fit` calls as `make(opt, epochs, steps_per_epoch)`; it wraps
+    `torch.optim.lr_scheduler.OneCycleLR`.
     """
 
-    def make(opt: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+            opt, max_lr=max_lr, total_steps=epochs * steps_per_epoch, pct_start=pct_start,
             div_factor=div_factor, cycle_momentum=False,
         )
 
@@ -226,14 +266,12 @@ def sgdr(cycle_len: float = 1, cycle_mult: int = 1, eta_min: float = 0.0) -> Sch
     Wraps `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`, stepped every batch.
     """
 
-    def make(opt: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
-        per_epoch = make.steps_per_epoch  # set by fit before calling
-        t0 = max(1, round(cycle_len * per_epoch))
+    def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
+        t0 = max(1, round(cycle_len * steps_per_epoch))
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
             opt, T_0=t0, T_mult=cycle_mult, eta_min=eta_min
         )
 
-    make.steps_per_epoch = 1  # type: ignore[attr-defined]
     return make
 
 
@@ -251,6 +289,12 @@ class History(pd.DataFrame):
     @property
     def _constructor(self) -> type[History]:
         return History
+
+    @classmethod
+    def from_rows(cls, rows: list[dict], batches: pd.DataFrame) -> History:
+        hist = cls(rows)
+        hist.batches = batches
+        return hist
 
     def plot_loss(self, ax=None, log: bool = False):
         """Plot the smoothed training loss per batch and the validation loss per epoch."""
@@ -340,6 +384,21 @@ def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
 # --------------------------------------------------------------------------- fit
 
 
+def train_step(model: nn.Module, xb: tuple[Tensor, ...], yb: Tensor, opt: torch.optim.Optimizer,
+               loss_fn: Callable[[Tensor, Tensor], Tensor], clip: float | None = None) -> Tensor:
+    """One step of SGD on one batch: forward, loss, backward, (clip), step.
+
+    Returns the loss, detached and still on the device (reading it would wait for the device).
+    """
+    loss = loss_fn(model(*xb), yb)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    return loss.detach()
+
+
 def fit(
     model: nn.Module,
     data: DeviceData,
@@ -348,7 +407,6 @@ def fit(
     loss_fn: Callable[[Tensor, Tensor], Tensor],
     metrics: Sequence[Metric] = (),
     sched: SchedFactory | None = None,
-    wd: float | None = None,
     clip: float | None = None,
     beta: float = 0.98,
     progress: bool | None = None,
@@ -360,97 +418,124 @@ def fit(
         model: called as `model(*inputs)` on a batch; moved to `data.device`.
         data: a `DeviceData`.
         epochs: number of passes over the training set.
-        opt: an optimizer over `model.parameters()`.
+        opt: an optimizer over `model.parameters()` (weight decay is set when you build it,
+            e.g. `AdamW(params, lr, weight_decay=0.01)`; `fit` never changes it).
         loss_fn: `loss_fn(output, target) -> scalar tensor`, e.g. `F.mse_loss`.
         metrics: functions `m(valid_output, valid_target) -> scalar`, computed on the whole
             validation set after each epoch (so RMSE or exp_rmspe come out exact).
-        sched: a learning-rate schedule factory, `one_cycle(...)` or `sgdr(...)`, stepped
-            every batch.
-        wd: if given, sets the optimizer's `weight_decay` (for `AdamW` that is decoupled
-            weight decay, for `SGD`/`Adam` it is L2 added to the gradient).
+        sched: a learning-rate schedule factory, `one_cycle(...)` or `sgdr(...)`, called as
+            `sched(opt, epochs, steps_per_epoch)` and stepped every batch.
         clip: clip the gradient norm to this value.
         beta: smoothing of the displayed training loss, `avg = beta*avg + (1-beta)*loss`,
             debiased by `1 - beta**n` as in the original course loop.
         progress: show a progress bar (default: on unless `COURSE_PROGRESS=0`).
-        sync_every: read the loss back to the host every this many batches (default 10 on
+        sync_every: read the losses back to the host every this many batches (default 10 on
             the CPU, 50 on a GPU, where each read stalls the queue of kernels).
 
     Raises:
         TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
     """
     model.to(data.device)
-    if wd is not None:
-        for g in opt.param_groups:
-            g["weight_decay"] = wd
-    steps_per_epoch = data.n_batches("train")
-    scheduler = None
-    if sched is not None:
-        if hasattr(sched, "steps_per_epoch"):
-            sched.steps_per_epoch = steps_per_epoch
-        scheduler = sched(opt, epochs * steps_per_epoch)
-    if progress is None:
-        progress = os.environ.get("COURSE_PROGRESS", "1") != "0"
-    if sync_every is None:
-        sync_every = 10 if data.device.type == "cpu" else 50
-
-    rows, batch_rows = [], []
-    avg, n_seen, step = 0.0, 0, 0
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False, unit="batch")
-    pending: list[Tensor] = []  # losses not yet read back to the host, and their lrs
-    lrs: list[float] = []
-    try:
+    steps = data.n_batches("train")
+    scheduler = sched(opt, epochs, steps) if sched is not None else None
+    log = LossLog(epochs, steps, beta, sync_every or _sync_every(data.device), progress)
+    rows = []
+    with log:
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             model.train()
             _reset(model)
-            for i, (xb, yb) in enumerate(data.train_batches()):
-                loss = loss_fn(model(*xb), yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), clip)
-                opt.step()
-                lr = opt.param_groups[0]["lr"]
+            for xb, yb in data.train_batches():
+                loss = train_step(model, xb, yb, opt, loss_fn, clip)
+                log.add(loss, opt.param_groups[0]["lr"], epoch)
                 if scheduler is not None:
                     scheduler.step()
-                pending.append(loss.detach())
-                lrs.append(lr)
-                step += 1
-                if len(pending) >= sync_every or i == steps_per_epoch - 1:
-                    values = torch.stack(pending).tolist()  # one host sync
-                    first = i - len(values) + 1
-                    for j, (v, lr) in enumerate(zip(values, lrs, strict=True)):
-                        if not math.isfinite(v):
-                            raise TrainingDiverged(
-                                f"The training loss became {v} at epoch {epoch}, batch {first + j + 1}"
-                                f" of {steps_per_epoch} (learning rate {lr:.3g}). Training stopped: "
-                                "try a lower learning rate (lr_find helps), gradient clipping "
-                                "(clip=1.0), or check the inputs for NaN."
-                            )
-                        n_seen += 1
-                        avg = beta * avg + (1 - beta) * v
-                        batch_rows.append((step - len(values) + j + 1, avg / (1 - beta**n_seen), lr))
-                    pending.clear()
-                    lrs.clear()
-                    bar.update(len(values))
-                    bar.set_postfix(epoch=epoch, loss=f"{batch_rows[-1][1]:.4f}", refresh=False)
-            row = {"epoch": epoch, "train_loss": batch_rows[-1][1]}
+            log.flush(epoch)
+            row = {"epoch": epoch, "train_loss": log.smooth_loss}
             if data.has_valid:
                 row |= evaluate(model, data, loss_fn, metrics)
-                if not math.isfinite(row["valid_loss"]):
-                    raise TrainingDiverged(
-                        f"The validation loss is {row['valid_loss']} after epoch {epoch}. "
-                        "Try a lower learning rate or check the validation inputs for NaN."
-                    )
+                _check_valid_loss(row["valid_loss"], epoch)
             row["seconds"] = time.perf_counter() - t0
             rows.append(row)
-    finally:
-        bar.close()
-    hist = History(rows)
-    hist.batches = pd.DataFrame(batch_rows, columns=["step", "smooth_loss", "lr"]).assign(
-        steps_per_epoch=steps_per_epoch
-    )
-    return hist
+    return History.from_rows(rows, log.table())
+
+
+# --------------------------------------------------------------------------- fit's bookkeeping
+
+
+def _sync_every(device: torch.device) -> int:
+    return 10 if device.type == "cpu" else 50
+
+
+class LossLog:
+    """The debiased moving average of the training loss, and the progress bar.
+
+    `add` keeps each batch's loss on the device; every `sync_every` batches (and at the end of
+    an epoch) `flush` reads them back in one transfer, checks that they are finite, and
+    updates the average. One host read per batch would make a GPU wait after every step.
+    """
+
+    def __init__(self, epochs: int, steps_per_epoch: int, beta: float = 0.98,
+                 sync_every: int = 10, progress: bool | None = None) -> None:
+        if progress is None:
+            progress = os.environ.get("COURSE_PROGRESS", "1") != "0"
+        self.steps_per_epoch, self.beta, self.sync_every = steps_per_epoch, beta, sync_every
+        self.bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False,
+                        unit="batch")
+        self.pending: list[Tensor] = []
+        self.lrs: list[float] = []
+        self.rows: list[tuple[int, float, float]] = []  # (step, smoothed loss, lr)
+        self.avg = 0.0
+
+    def add(self, loss: Tensor, lr: float, epoch: int) -> None:
+        self.pending.append(loss)
+        self.lrs.append(lr)
+        if len(self.pending) >= self.sync_every:
+            self.flush(epoch)
+
+    def flush(self, epoch: int) -> None:
+        if not self.pending:
+            return
+        values = torch.stack(self.pending).tolist()  # one host sync
+        for v, lr in zip(values, self.lrs, strict=True):
+            step = len(self.rows) + 1
+            if not math.isfinite(v):
+                batch = (step - 1) % self.steps_per_epoch + 1
+                raise TrainingDiverged(
+                    f"The training loss became {v} at epoch {epoch}, batch {batch} of "
+                    f"{self.steps_per_epoch} (learning rate {lr:.3g}). Training stopped: try a "
+                    "lower learning rate (lr_find helps), gradient clipping (clip=1.0), or "
+                    "check the inputs for NaN."
+                )
+            self.avg = self.beta * self.avg + (1 - self.beta) * v
+            self.rows.append((step, self.avg / (1 - self.beta**step), lr))
+        self.pending.clear()
+        self.lrs.clear()
+        self.bar.update(len(values))
+        self.bar.set_postfix(epoch=epoch, loss=f"{self.smooth_loss:.4f}", refresh=False)
+
+    @property
+    def smooth_loss(self) -> float:
+        return self.rows[-1][1] if self.rows else math.nan
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["step", "smooth_loss", "lr"]).assign(
+            steps_per_epoch=self.steps_per_epoch
+        )
+
+    def __enter__(self) -> LossLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def _check_valid_loss(value: float, epoch: int) -> None:
+    if not math.isfinite(value):
+        raise TrainingDiverged(
+            f"The validation loss is {value} after epoch {epoch}. "
+            "Try a lower learning rate or check the validation inputs for NaN."
+        )
 
 
 # --------------------------------------------------------------------------- LR finder
@@ -469,48 +554,40 @@ def lr_find(
 ) -> pd.DataFrame:
     """Leslie Smith's learning-rate range test.
 
-    Trains for up to `num_it` batches while the learning rate grows exponentially from
-    `start_lr` to `end_lr`, records the smoothed loss, stops once it explodes (4x the best),
-    then restores the model's and optimizer's state. Returns a DataFrame `lr, loss` and,
-    with `plot=True`, draws loss against learning rate on a log axis. Pick a learning rate
-    where the loss is still falling steeply, about ten times below the minimum.
+    Trains for up to `num_it` batches (with `train_step`, as `fit` does) while the learning
+    rate grows exponentially from `start_lr` to `end_lr`, records the smoothed loss, stops
+    once it explodes (4x the best), then restores the model's and optimizer's state. Returns
+    a DataFrame `lr, loss` and, with `plot=True`, draws loss against learning rate on a log
+    axis. Pick a learning rate where the loss is still falling steeply, about ten times below
+    the minimum.
     """
     model.to(data.device)
     model_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     opt_state = opt.state_dict()
-    base_lrs = [g["lr"] for g in opt.param_groups]
     mult = (end_lr / start_lr) ** (1 / max(1, num_it - 1))
     lrs, losses, avg, best = [], [], 0.0, math.inf
-    it = 0
     model.train()
     try:
-        while it < num_it:
+        while len(lrs) < num_it:
             _reset(model)
             for xb, yb in data.train_batches():
-                lr = start_lr * mult**it
+                lr = start_lr * mult ** len(lrs)
                 for g in opt.param_groups:
                     g["lr"] = lr
-                loss = loss_fn(model(*xb), yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                v = loss.item()
-                it += 1
+                v = train_step(model, xb, yb, opt, loss_fn).item()
                 avg = beta * avg + (1 - beta) * v
-                smooth = avg / (1 - beta**it)
-                if not math.isfinite(smooth) or (it > 10 and smooth > 4 * best):
-                    it = num_it
+                smooth = avg / (1 - beta ** (len(lrs) + 1))
+                if not math.isfinite(smooth) or (len(lrs) > 10 and smooth > 4 * best):
+                    num_it = len(lrs)  # exploded: stop here
                     break
                 best = min(best, smooth)
                 lrs.append(lr)
                 losses.append(smooth)
-                if it >= num_it:
+                if len(lrs) >= num_it:
                     break
     finally:
         model.load_state_dict(model_state)
-        opt.load_state_dict(opt_state)
-        for g, lr in zip(opt.param_groups, base_lrs, strict=True):
-            g["lr"] = lr
+        opt.load_state_dict(opt_state)  # restores the learning rates too
     res = pd.DataFrame({"lr": lrs, "loss": losses})
     if plot:
         import matplotlib.pyplot as plt

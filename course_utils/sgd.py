@@ -18,24 +18,21 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib import animation
 from matplotlib.colors import LogNorm
 from torch import Tensor
 
 from course_utils import optim
 
 if TYPE_CHECKING:
-    import ipywidgets
+    pass
 
 __all__ = [
     "OPTIMIZER_NAMES",
-    "Path",
-    "animate_fit",
+    "OptPath",
     "least_squares",
     "line_data",
     "loss_surface",
     "make_optimizer",
-    "make_optimizer_explorer",
     "plot_contours",
     "run_path",
 ]
@@ -115,7 +112,7 @@ def make_optimizer(name: str, params: Sequence[Tensor], lr: float, beta1: float 
 
 
 @dataclass
-class Path:
+class OptPath:
     """Where `(a, b)` went: `params` has shape (steps + 1, 2), `loss` shape (steps + 1,)."""
 
     params: np.ndarray
@@ -123,7 +120,7 @@ class Path:
 
 
 def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.optim.Optimizer],
-             start: Sequence[float] = (10.0, 5.0), steps: int = 200) -> Path:
+             start: Sequence[float] = (10.0, 5.0), steps: int = 200) -> OptPath:
     """Full-batch gradient descent on `mse(a*x + b, y)` from `start`; records every step.
 
     `make_opt(params)` builds the optimizer, e.g. `lambda p: optim.Adam(p, lr=0.3)`.
@@ -143,110 +140,6 @@ def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.opti
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return Path(np.array(params), np.array(losses))
+    return OptPath(np.array(params), np.array(losses))
 
 
-def animate_fit(x: Tensor, y: Tensor, path: Path, frames: Sequence[int] | None = None,
-                n_points: int = 60, a_lim: Sequence[float] = (-1, 12),
-                b_lim: Sequence[float] = (0, 12), dpi: int = 60) -> animation.FuncAnimation:
-    """Animate training: the line over a sample of the data (left) and the path over the
-    loss contours (right). `frames` are the step numbers to show (default: 16 steps, spaced
-    closer at the start where things move fast); every frame is stored as an image, so few
-    frames at a modest `dpi` keep the notebook small. Returns the animation; show it in a notebook
-    with `HTML(anim.to_jshtml())`, which needs no ffmpeg. The figure is closed, so only the
-    animation is displayed.
-    """
-    steps = len(path.loss) - 1
-    if frames is None:
-        frames = np.unique(np.geomspace(1, steps + 1, 16).astype(int) - 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi)
-    ax1.scatter(x[:n_points], y[:n_points], s=8, color="gray")
-    xs = np.array([float(x.min()), float(x.max())])
-    (line,) = ax1.plot(xs, path.params[0, 0] * xs + path.params[0, 1], color="C3", lw=2)
-    ax1.set_xlabel("x")
-    ax1.set_ylabel("y")
-    ax1.set_ylim(float(y.min()) - 1, float(y.max()) + 1)
-    title = ax1.set_title("")
-    plot_contours(x, y, ax2, a_lim, b_lim)
-    (trail,) = ax2.plot([], [], ".-", color="C3", ms=3, lw=1)
-    ax2.set_title("path of (a, b) over the loss contours")
-    fig.tight_layout()
-
-    def draw(i: int):
-        a, b = path.params[i]
-        line.set_ydata(a * xs + b)
-        title.set_text(f"step {i}: a={a:.2f}, b={b:.2f}, loss={path.loss[i]:.3f}")
-        trail.set_data(path.params[: i + 1, 0], path.params[: i + 1, 1])
-        return line, title, trail
-
-    anim = animation.FuncAnimation(fig, draw, frames=list(frames), interval=250, blit=False)
-    plt.close(fig)
-    return anim
-
-
-def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]] | None = None,
-                            start: Sequence[float] = (10.0, 5.0),
-                            steps: int = 150) -> ipywidgets.VBox:
-    """An ipywidgets control: pick an optimizer, its learning rate, β1 (momentum) and β2,
-    and a problem; the path over the loss contours and the loss curve redraw at once.
-
-    `problems` maps a name to `(x, y)`; the default is the lesson's data (2,000 points) and
-    the same line with x shifted to [2, 3] (badly conditioned). The returned `VBox` has an
-    attribute `result`, a dict with the settings and `Path` of the latest drawing (it is
-    what a test inspects after changing a control).
-    """
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    if problems is None:
-        problems = {
-            "x in [0, 1]": line_data(2_000),
-            "x in [2, 3] (badly conditioned)": line_data(2_000, offset=2.0),
-        }
-    style = {"description_width": "initial"}  # show the whole label
-    controls = {
-        "name": widgets.Dropdown(options=OPTIMIZER_NAMES, value="momentum",
-                                 description="optimizer", style=style),
-        "problem": widgets.Dropdown(options=list(problems), description="problem", style=style),
-        "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.1,
-                                     description="learning rate", readout_format=".3g",
-                                     continuous_update=False, style=style),
-        "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
-                                     description="β1 / momentum", continuous_update=False,
-                                     style=style),
-        "beta2": widgets.SelectionSlider(options=[0.9, 0.99, 0.999, 0.9999], value=0.99,
-                                         description="β2 / α", style=style,
-                                         continuous_update=False),
-    }
-    box = widgets.VBox()
-    box.result = {}
-
-    def draw(name: str, problem: str, lr: float, beta1: float, beta2: float) -> None:
-        x, y = problems[problem]
-        path = run_path(x, y, lambda p: make_optimizer(name, p, lr, beta1, beta2), start, steps)
-        box.result = dict(name=name, problem=problem, lr=lr, beta1=beta1, beta2=beta2, path=path)
-        lowest = least_squares(x, y)[2]
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-        ok = path.params[np.isfinite(path.params).all(1)]
-        a_lim = np.clip((min(-1, ok[:, 0].min()), max(12, ok[:, 0].max())), -30, 30)
-        b_lim = np.clip((min(0, ok[:, 1].min()), max(12, ok[:, 1].max())), -30, 30)
-        plot_contours(x, y, ax1, a_lim, b_lim)
-        ax1.plot(path.params[:, 0], path.params[:, 1], ".-", color="C3", ms=3, lw=1)
-        ax1.set_title(f"{name}: path of (a, b), {steps} steps")
-        finite = np.isfinite(path.loss)
-        ax2.semilogy(np.maximum(path.loss[finite] - lowest, 1e-9))
-        ax2.set_xlabel("step")
-        ax2.set_ylabel("loss − lowest loss (log)")
-        if finite.all():
-            ax2.set_title(f"final loss {path.loss[-1]:.4f} (lowest {lowest:.4f})")
-        else:
-            ax2.set_title(f"diverged at step {len(path.loss) - 1}: lower the learning rate")
-        fig.tight_layout()
-        display(fig)
-        plt.close(fig)
-
-    out = widgets.interactive_output(draw, controls)
-    row1 = widgets.HBox([controls["name"], controls["problem"]])
-    row2 = widgets.HBox([controls["lr"], controls["beta1"], controls["beta2"]])
-    box.children = (row1, row2, out)
-    return box

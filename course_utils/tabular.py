@@ -30,6 +30,8 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from course_utils.learner import sigmoid_range
+
 __all__ = [
     "MixedInputModel",
     "TabularProcessor",
@@ -129,19 +131,29 @@ def _sorted_order(df: pd.DataFrame, by: str, date: str) -> np.ndarray:
     return np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
 
 
-def days_since(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Date") -> pd.Series:
-    """Days since the last row of the same group `by` where `event` was true (0 on the day).
+def _days_to_event(df: pd.DataFrame, event: str, by: str, date: str, forward: bool) -> np.ndarray:
+    """Days from each row to its group's last (or, `forward`, next) event, aligned with `df`.
 
-    The `get_elapsed` of the 2018 notebook, vectorised: within each group, in date order,
-    remember the date of the last event and subtract. NaN before a group's first event.
-    Works on rows in any order; returns a Series aligned with `df`.
+    Within each group `by`, in date order, remember the date of the last event (`ffill`) or
+    take the next one (`bfill`) and subtract. NaN where there is none.
     """
     order = _sorted_order(df, by, date)
     d = df[date].iloc[order].reset_index(drop=True)
     g = df[by].iloc[order].reset_index(drop=True)
-    last = d.where(df[event].iloc[order].astype(bool).to_numpy()).groupby(g).ffill()
+    event_dates = d.where(df[event].iloc[order].astype(bool).to_numpy()).groupby(g)
+    gap = (event_dates.bfill() - d) if forward else (d - event_dates.ffill())
     out = np.empty(len(df))
-    out[order] = (d - last).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    out[order] = gap.dt.days.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def days_since(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Date") -> pd.Series:
+    """Days since the last row of the same group `by` where `event` was true (0 on the day).
+
+    The `get_elapsed` of the 2018 notebook, vectorised. NaN before a group's first event.
+    Works on rows in any order; returns a Series aligned with `df`.
+    """
+    out = _days_to_event(df, event, by, date, forward=False)
     return pd.Series(out, index=df.index, name=f"days_since_{event}")
 
 
@@ -150,12 +162,7 @@ def days_until(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Dat
 
     The backward-looking twin of `days_since`; NaN after a group's last event.
     """
-    order = _sorted_order(df, by, date)
-    d = df[date].iloc[order].reset_index(drop=True)
-    g = df[by].iloc[order].reset_index(drop=True)
-    nxt = d.where(df[event].iloc[order].astype(bool).to_numpy()).groupby(g).bfill()
-    out = np.empty(len(df))
-    out[order] = (nxt - d).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    out = _days_to_event(df, event, by, date, forward=True)
     return pd.Series(out, index=df.index, name=f"days_until_{event}")
 
 
@@ -305,9 +312,7 @@ class MixedInputModel(nn.Module):
                 x = self.bns[i](x)
             x = drop(x)
         x = self.out(x)  # (bs, out_sz)
-        if self.y_range is not None:
-            lo, hi = self.y_range
-            x = torch.sigmoid(x) * (hi - lo) + lo
+        x = sigmoid_range(x, self.y_range)
         return x.squeeze(-1) if x.shape[-1] == 1 else x
 
 

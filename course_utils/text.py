@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from course_utils.learner import load_model, save_model
 
 if TYPE_CHECKING:
-    import ipywidgets
+    pass
 
 __all__ = [
     "Char3Model",
@@ -51,7 +51,6 @@ __all__ = [
     "get_next_n",
     "identity_init",
     "load_char_model",
-    "make_text_generator",
     "sample_text",
     "save_char_model",
     "seq_nll_loss",
@@ -481,56 +480,3 @@ def load_char_model(path: str | Path, device: str | torch.device | None = None
     return model.eval(), Vocab(tuple(meta["chars"]))
 
 
-# --------------------------------------------------------------------------- widget
-
-
-def make_text_generator(
-    model: CharStatefulRnn | str | Path,
-    vocab: Vocab | None = None,
-    seed_text: str = "the meaning of life is ",
-    length: int = 300,
-    temperature: float = 0.5,
-    rng_seed: int = 0,
-) -> ipywidgets.VBox:
-    """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
-
-    `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
-    `save_char_model`, so the widget can be rebuilt without retraining. Returns a `VBox`;
-    the generated text is in its `output` attribute (an `HTML` widget), updated on every
-    change. Sampling uses a generator seeded with `rng_seed`, so the same inputs give the
-    same text.
-    """
-    import html
-
-    import ipywidgets as w
-
-    if isinstance(model, str | Path):
-        model, vocab = load_char_model(model)
-    if vocab is None:
-        raise ValueError("Pass the model's vocab (or a saved model's path).")
-    seed_box = w.Text(value=seed_text, description="seed text", continuous_update=False,
-                      layout=w.Layout(width="60%"))
-    wide = {"description_width": "initial"}  # show the whole label
-    length_box = w.IntSlider(value=length, min=20, max=1000, step=20, description="length",
-                             continuous_update=False, style=wide)
-    temp_box = w.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.05,
-                             description="temperature", continuous_update=False, style=wide)
-    output = w.HTML()
-
-    def update(_=None) -> None:
-        seed = "".join(c for c in seed_box.value if c in vocab.char_indices and c != PAD)
-        if not seed:
-            output.value = "<i>Type some seed text (letters the model knows).</i>"
-            return
-        g = torch.Generator().manual_seed(rng_seed)
-        text = sample_text(model, seed, length_box.value, vocab, temp_box.value, generator=g)
-        output.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
-                        f"{html.escape(text[len(seed):])}</pre>")
-
-    for box in (seed_box, length_box, temp_box):
-        box.observe(update, names="value")
-    update()
-    ui = w.VBox([seed_box, w.HBox([length_box, temp_box]), output])
-    ui.output = output  # type: ignore[attr-defined]
-    ui.controls = (seed_box, length_box, temp_box)  # type: ignore[attr-defined]
-    return ui

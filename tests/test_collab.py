@@ -11,19 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_utils.widgets import annotate_points, make_embedding_explorer
 from course_utils.collab import (
-    DotProduct,
     EmbeddingDot,
     EmbeddingDotBias,
     EmbeddingNet,
     IdMap,
     UnknownIdError,
-    annotate_points,
     collab_data,
     cosine_neighbours,
     genre_correlations,
     l2_loss,
-    make_embedding_explorer,
     popularity_fallback,
     rated_by,
     recommend,
@@ -117,12 +115,6 @@ def test_collab_data_shapes_and_ids():
 
 
 # --------------------------------------------------------------------------- models
-
-
-def test_dot_product_of_the_lesson():
-    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    b = torch.tensor([[2.0, 2.0], [10.0, 10.0]])
-    assert torch.equal(DotProduct()(a, b), torch.tensor([6.0, 70.0]))
 
 
 def test_embedding_lookup_is_one_hot_times_matrix():

@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from course_utils import collab_workbook as cw
+from tools.workbooks import collab_filter as cw
 from course_utils.collab import top_crosstab
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,4 +189,4 @@ def test_committed_workbook_is_up_to_date():
         # factors are rounded to 4 decimals; allow one rounding step, since another CPU's
         # BLAS can differ in the last bits before rounding
         np.testing.assert_allclose(uf[:, : cw.N_FACTORS], model.user_factors, atol=1.01e-4,
-                                   err_msg=f"{key}: rebuild with `python -m course_utils.workbooks`")
+                                   err_msg=f"{key}: rebuild with `python -m tools.workbooks`")

@@ -19,7 +19,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from course_utils import graddesc_workbook as gw
+from tools.workbooks import graddesc as gw
 
 REPO = Path(__file__).resolve().parents[1]
 SHEET_NAMES = ["intro", "data", "basic SGD", "momentum", "adagrad", "rmsprop", "adam", "adamw",
@@ -92,7 +92,7 @@ def test_data_is_fixed_numbers(formulas: openpyxl.Workbook) -> None:
 
 def test_committed_workbook_is_up_to_date(formulas: openpyxl.Workbook) -> None:
     committed = REPO / "excel" / "graddesc.xlsx"
-    assert committed.exists(), "run `python -m course_utils.workbooks graddesc.xlsx`"
+    assert committed.exists(), "run `python -m tools.workbooks graddesc.xlsx`"
     new, old = formulas, openpyxl.load_workbook(committed)
     assert new.sheetnames == old.sheetnames
     for name in new.sheetnames:

@@ -122,12 +122,33 @@ def test_one_cycle_and_sgdr_schedules():
     assert lr[39] < 0.001 and lr[119] < 0.001 and lr[80] > 0.04  # 2nd cycle lasts 2 epochs
 
 
-def test_weight_decay_and_clipping():
+def test_fit_leaves_the_optimizer_settings_alone():
     d = linear_data()
     model = nn.Linear(1, 1)
-    opt = torch.optim.AdamW(model.parameters(), lr=0.01)
-    cu.fit(model, d, 1, opt, F.mse_loss, wd=0.3, clip=0.5, progress=False)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.3)
+    cu.fit(model, d, 1, opt, F.mse_loss, progress=False)
     assert opt.param_groups[0]["weight_decay"] == 0.3
+    assert opt.param_groups[0]["lr"] == 0.01
+
+
+def test_clip_limits_the_gradient_norm(monkeypatch):
+    """With clip=0.5 every step sees a gradient of norm at most 0.5."""
+    d = linear_data()
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    norms = []
+    original = opt.step
+
+    def step(*a, **k):
+        norms.append(torch.cat([p.grad.flatten() for p in model.parameters()]).norm().item())
+        return original(*a, **k)
+
+    monkeypatch.setattr(opt, "step", step)
+    cu.fit(model, d, 1, opt, F.mse_loss, clip=0.5, progress=False)
+    assert norms and max(norms) <= 0.5 + 1e-6
+    norms.clear()
+    cu.fit(model, d, 1, opt, F.mse_loss, progress=False)
+    assert max(norms) > 0.5  # without clipping the same data gives larger gradients
 
 
 def test_reset_is_called_for_stateful_models():

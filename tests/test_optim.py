@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import optim
+from course_utils import optim, widgets
 from course_utils.learner import DeviceData, fit, set_seed
 
 
@@ -152,14 +152,14 @@ def test_param_groups_and_frozen_parameters() -> None:
 
 @pytest.mark.parametrize("name", ["SGD", "AdamW"])
 def test_drop_in_for_fit(name: str) -> None:
-    """`course_utils.fit` trains with ours exactly as with torch.optim (wd= included)."""
+    """`course_utils.fit` trains with ours exactly as with torch.optim (weight decay included)."""
     ours_cls, torch_cls = optim.OPTIMIZERS[name]
     results = []
     for cls in (ours_cls, torch_cls):
         model, x, y = make_problem(torch.float64, "cpu")
         data = DeviceData(x[:200], y[:200], x[200:], y[200:], bs=32, device="cpu")
         set_seed(0)
-        hist = fit(model, data, 3, cls(model.parameters(), lr=0.01), F.mse_loss, wd=0.01,
+        hist = fit(model, data, 3, cls(model.parameters(), lr=0.01, weight_decay=0.01), F.mse_loss,
                    progress=False)
         results.append((hist["valid_loss"].to_numpy(),
                         torch.cat([p.detach().flatten() for p in model.parameters()])))
@@ -210,7 +210,7 @@ def test_animation_needs_no_ffmpeg() -> None:
 
     x, y = sgd.line_data(200)
     path = sgd.run_path(x, y, lambda p: optim.SGD(p, lr=0.5), steps=10)
-    html = sgd.animate_fit(x, y, path, frames=[0, 10], dpi=30).to_jshtml()
+    html = widgets.animate_fit(x, y, path, frames=[0, 10], dpi=30).to_jshtml()
     assert "<script" in html and html.count("data:image/png;base64") == 2
 
 
@@ -222,7 +222,7 @@ def test_explorer_redraws_when_a_control_changes() -> None:
     from course_utils import sgd
 
     small = {"easy": sgd.line_data(300), "hard": sgd.line_data(300, offset=2.0)}
-    box = sgd.make_optimizer_explorer(small, steps=20)
+    box = widgets.make_optimizer_explorer(small, steps=20)
     assert isinstance(box, ipywidgets.VBox)
     assert isinstance(box.children[-1], ipywidgets.Output)
     first = box.result["path"].loss.copy()

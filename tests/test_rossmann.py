@@ -1,4 +1,4 @@
-"""Tests for course_utils.rossmann (loaders, gaps, Kaggle CLI) and rossmann_sim (the stand-in).
+"""Tests for course_utils.data.rossmann (loaders, gaps, Kaggle CLI) and rossmann_sim (the stand-in).
 
 Tiny fixtures are written here in Kaggle's exact formats (quoted headers, CRLF, StateHoliday
 mixing 0 and "0"); nothing from the real data set is committed. One test uses the real
@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils import rossmann
-from course_utils.data import DataError
-from course_utils.rossmann import (
+from course_utils.data import DataError, rossmann
+from course_utils.data.rossmann import (
     KAGGLE_TRAIN_ROWS,
     STATE_NAMES,
     TRAIN_COLUMNS,
@@ -32,7 +31,7 @@ from course_utils.rossmann import (
     read_weather,
     state_names,
 )
-from course_utils.rossmann_sim import (
+from course_utils.data.rossmann_sim import (
     SimParams,
     describe_params,
     expected_rows,

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.learner import DeviceData, fit, set_seed
+from course_utils.widgets import make_text_generator
 from course_utils.text import (
     Char3Model,
     CharLoopConcatModel,
@@ -25,7 +26,6 @@ from course_utils.text import (
     get_next_n,
     identity_init,
     load_char_model,
-    make_text_generator,
     sample_text,
     save_char_model,
     seq_nll_loss,
@@ -280,7 +280,7 @@ def test_nietzsche_vocab_and_split():
 
 @pytest.mark.skipif(not os.environ.get("COURSE_DATA"), reason="needs the data mirror (COURSE_DATA)")
 def test_bench_rnn_prints_one_json_object_last(capsys):
-    from course_utils.bench import main
+    from tools.bench import main
 
     assert main(["rnn", "--budget", "2", "--device", "cpu", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

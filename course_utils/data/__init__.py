@@ -36,6 +36,7 @@ __all__ = [
     "Dataset",
     "check_columns",
     "data_dir",
+    "model_path",
     "find_dataset",
     "load_ml100k",
     "load_ml100k_split",
@@ -47,7 +48,7 @@ __all__ = [
     "sha256",
 ]
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 class DataError(RuntimeError):
@@ -105,7 +106,6 @@ _ML100K_HASHES = {
     "ub.test": "d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da",
 }
 
-_ROSSMANN_STATES = ["BE", "BW", "BY", "HE", "HH", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"]
 _ROSSMANN_OPTIONAL = {
     "sample_submission.csv": "28450b4b567f66bab94a055a6f82c48d61a669c188f21af70693ea87fb481dee",
     "googletrend/Rossmann_DE.csv": "a45718606dbc5038a0add240a23da05c0afcce412b5a6c47ee7c908fb1739ed8",
@@ -194,7 +194,7 @@ DATASETS: dict[str, Dataset] = {
                 "`kaggle competitions download -c rossmann-store-sales` and unzip into "
                 "data/rossmann/. The extras (store_states.csv, googletrend, weather) come from "
                 "fast.ai's rossmann.tgz. Without train.csv the course simulates one (see "
-                "course_utils.rossmann)."
+                "course_utils.data.rossmann)."
             ),
         ),
     ]
@@ -209,6 +209,17 @@ def data_dir() -> Path:
     if REPO_DATA.is_dir():
         return REPO_DATA
     return Path(pooch.os_cache("course_utils"))
+
+
+def model_path(name: str) -> Path:
+    """Where the course saves and reloads a trained model: `data/models/<name>` (created).
+
+    Notebooks save with `save_model(model, model_path("collab_dotbias.pt"))`, so the widgets
+    and later lessons can reload the weights without training again.
+    """
+    folder = data_dir() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:

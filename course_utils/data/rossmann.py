@@ -16,7 +16,7 @@ store), Google Trends and weather per state; fast.ai bundled them in `rossmann.t
 * `train.csv` has no pinned hash (Kaggle never published one); it is looked up in every data
   folder (`find_train_csv`) and checked by schema, values and row count instead.
 * Without `train.csv` a simulated one with exactly Kaggle's schema and quirks is generated
-  from the real stores, states, weather and trends (`course_utils.rossmann_sim`), cached
+  from the real stores, states, weather and trends (`course_utils.data.rossmann_sim`), cached
   under `data/rossmann/simulated/`, and the result says so loudly (`RossmannData.banner`).
 
 Getting the real files: `fetch_kaggle()` runs `kaggle competitions download -c
@@ -39,6 +39,18 @@ import numpy as np
 import pandas as pd
 
 from course_utils.data import DataError, candidate_folders, check_columns, data_dir, find_dataset
+from course_utils.data import rossmann_sim
+from course_utils.data.rossmann_schema import (
+    MERGED_STATES,
+    STATE_HOLIDAY_CODES,
+    STATE_NAMES,
+    STORE_COLUMNS,
+    TEST_COLUMNS,
+    TRAIN_COLUMNS,
+    WEATHER_COLUMNS,
+    base_state,
+    state_names,
+)
 
 __all__ = [
     "KAGGLE_COMPETITION",
@@ -64,41 +76,6 @@ KAGGLE_COMPETITION = "rossmann-store-sales"
 KAGGLE_URL = f"https://www.kaggle.com/competitions/{KAGGLE_COMPETITION}/data"
 KAGGLE_TRAIN_ROWS = 1_017_209
 TRAIN_START, TRAIN_END = pd.Timestamp("2013-01-01"), pd.Timestamp("2015-07-31")
-
-TRAIN_COLUMNS = ["Store", "DayOfWeek", "Date", "Sales", "Customers", "Open", "Promo",
-                 "StateHoliday", "SchoolHoliday"]
-TEST_COLUMNS = ["Id", "Store", "DayOfWeek", "Date", "Open", "Promo", "StateHoliday",
-                "SchoolHoliday"]
-STORE_COLUMNS = ["Store", "StoreType", "Assortment", "CompetitionDistance",
-                 "CompetitionOpenSinceMonth", "CompetitionOpenSinceYear", "Promo2",
-                 "Promo2SinceWeek", "Promo2SinceYear", "PromoInterval"]
-WEATHER_COLUMNS = ["Date", "Max_TemperatureC", "Mean_TemperatureC", "Min_TemperatureC",
-                   "Max_Humidity", "Mean_Humidity", "Min_Humidity", "Max_Wind_SpeedKm_h",
-                   "Mean_Wind_SpeedKm_h", "Precipitationmm", "CloudCover", "Events"]
-STATE_HOLIDAY_CODES = ("0", "a", "b", "c")  # none, public holiday, Easter, Christmas
-
-# The 16 German states: code -> the name used in the weather file names (state_names.csv).
-STATE_NAMES: dict[str, str] = {
-    "BW": "BadenWuerttemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg",
-    "HB": "Bremen", "HH": "Hamburg", "HE": "Hessen", "MV": "MecklenburgVorpommern",
-    "NI": "Niedersachsen", "NW": "NordrheinWestfalen", "RP": "RheinlandPfalz",
-    "SL": "Saarland", "SN": "Sachsen", "ST": "SachsenAnhalt", "SH": "SchleswigHolstein",
-    "TH": "Thueringen",
-}
-# store_states.csv merges Bremen into Lower Saxony ("HB,NI"); like the 2018 notebook we use
-# Lower Saxony's weather, trend and holidays for those stores.
-MERGED_STATES: dict[str, str] = {"HB,NI": "NI"}
-
-
-def state_names() -> pd.DataFrame:
-    """fast.ai's `state_names.csv` as a table: `StateName`, `State` (16 rows)."""
-    return pd.DataFrame({"StateName": list(STATE_NAMES.values()), "State": list(STATE_NAMES)})
-
-
-def base_state(code: str) -> str:
-    """The real state code behind a store_states value ("HB,NI" -> "NI", "BY" -> "BY")."""
-    return MERGED_STATES.get(code, code)
-
 
 # --------------------------------------------------------------------------- readers
 
@@ -141,10 +118,6 @@ def _state_holiday(df: pd.DataFrame, file: Path) -> pd.Series:
     s = df["StateHoliday"].astype("str").str.strip().replace({"0.0": "0"})
     _check_values(s.to_frame(), "StateHoliday", STATE_HOLIDAY_CODES, file)
     return s
-
-
-_INT_DTYPES = {"Store": "int64", "DayOfWeek": "int64", "Sales": "int64", "Customers": "int64",
-               "Open": "int64", "Promo": "int64", "SchoolHoliday": "int64", "Id": "int64"}
 
 
 def read_train(file: str | os.PathLike, expected_rows: int | None = KAGGLE_TRAIN_ROWS,
@@ -241,6 +214,16 @@ def _find_extra(folders: list[Path], names: list[str]) -> Path | None:
     return None
 
 
+def _locate_extra(folders: Path | list[Path], what: str, folder_layout: str
+                  ) -> tuple[list[Path], Path]:
+    """The first `<what>.csv` (fast.ai's bundle) or `<what>/` folder in `folders`."""
+    folders = [folders] if isinstance(folders, Path) else folders
+    found = _find_extra(folders, [f"{what}.csv", what])
+    if found is None:
+        raise _extras_missing(what, folders, f"{what}.csv, or {folder_layout}")
+    return folders, found
+
+
 def _extras_missing(what: str, folders: list[Path], layouts: str) -> DataError:
     searched = "\n".join(f"  - {f}" for f in folders)
     return DataError(
@@ -259,11 +242,8 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
     of `folders` that has either. `states` (codes as in store_states.csv) must all be there,
     as must the national series `Rossmann_DE`.
     """
-    folders = [folders] if isinstance(folders, Path) else folders
-    found = _find_extra(folders, ["googletrend.csv", "googletrend"])
-    if found is None:
-        raise _extras_missing("googletrend", folders,
-                              "googletrend.csv, or a folder googletrend/ with Rossmann_DE*.csv")
+    folders, found = _locate_extra(folders, "googletrend",
+                                   "a folder googletrend/ with Rossmann_DE*.csv")
     if found.is_file():
         df = _read_csv(found)
         _check_header(df, ["file", "week", "trend"], found)
@@ -297,11 +277,8 @@ def read_weather(folders: Path | list[Path], states: Iterable[str] = ()) -> pd.D
     state, ';'-separated, named by `STATE_NAMES`). `states` (codes as in store_states.csv)
     must all have weather. Date is parsed to datetime64.
     """
-    folders = [folders] if isinstance(folders, Path) else folders
-    found = _find_extra(folders, ["weather.csv", "weather"])
-    if found is None:
-        raise _extras_missing("weather", folders,
-                              "weather.csv, or a folder weather/ with one <StateName>.csv per state")
+    folders, found = _locate_extra(folders, "weather",
+                                   "a folder weather/ with one <StateName>.csv per state")
     if found.is_file():
         df = _read_csv(found)
         check_columns(df, ["file", *WEATHER_COLUMNS], found)
@@ -346,7 +323,7 @@ def kaggle_instructions(dest: Path | None = None) -> str:
         "       pip install kaggle      (or: pip install -e '.[kaggle]')\n"
         "       create an API token (kaggle.com > Settings > API) and save it as\n"
         "       ~/.kaggle/kaggle.json (or set KAGGLE_USERNAME and KAGGLE_KEY)\n"
-        "       python -c 'from course_utils.rossmann import fetch_kaggle; fetch_kaggle()'\n"
+        "       python -c 'from course_utils.data.rossmann import fetch_kaggle; fetch_kaggle()'\n"
         f"       (it runs: kaggle competitions download -c {KAGGLE_COMPETITION}, then unzips)\n"
         f"  3. Put train.csv in {dest}/ (or in $COURSE_DATA/rossmann/) and re-run."
     )
@@ -431,14 +408,14 @@ class RossmannData:
         else:
             lines = [
                 "SIMULATED DATA - NOT KAGGLE'S train.csv",
-                "No train.csv was found, so course_utils.rossmann_sim generated a stand-in",
+                "No train.csv was found, so course_utils.data.rossmann_sim generated a stand-in",
                 "with Kaggle's exact schema from the real stores, states, weather and trends.",
                 "Every metric below measures the simulator, not Rossmann's real sales.",
                 f"Simulator parameters: seed {getattr(self.sim_params, 'seed', '?')}, key "
                 f"{self.sim_params.key() if self.sim_params is not None else '?'}"
                 " (rossmann_sim.SimParams)",
                 "Real data: put Kaggle's train.csv in data/rossmann/ (or $COURSE_DATA/rossmann/)",
-                "and re-run; see course_utils.rossmann.kaggle_instructions().",
+                "and re-run; see course_utils.data.rossmann.kaggle_instructions().",
             ]
         width = max(map(len, lines))
         edge = "#" * (width + 4)
@@ -489,7 +466,6 @@ def load_rossmann(path: str | os.PathLike | None = None, train: str | os.PathLik
                             + kaggle_instructions())
     params = None
     if simulated:
-        from course_utils import rossmann_sim
 
         params = sim_params or rossmann_sim.SimParams()
         train_file = rossmann_sim.simulated_train_csv(

@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m course_utils.bench {fit,collab,rnn} [--json]`.
+"""Benchmarks: `python -m tools.bench {fit,collab,rnn} [--json]`.
 
 * `fit`: samples per second of `course_utils.fit` against a standard
   `torch.utils.data.DataLoader(TensorDataset)` loop, same model, optimizer and batch size,
@@ -288,7 +288,7 @@ BENCHMARKS = {"fit": bench_fit, "collab": bench_collab, "rnn": bench_rnn}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("which", choices=list(BENCHMARKS))
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")

@@ -1,4 +1,4 @@
-"""Rebuild the course spreadsheets in `excel/`: `python -m course_utils.workbooks`.
+"""Rebuild the course spreadsheets in `excel/`: `python -m tools.workbooks`.
 
 * `excel/collab_filter.xlsx`: matrix factorisation with live formulas (lesson 5).
 * `excel/graddesc.xlsx`: SGD, momentum, Adagrad, RMSProp, Adam, AdamW unrolled (lesson 6).
@@ -10,12 +10,12 @@ import importlib
 import sys
 from pathlib import Path
 
-EXCEL = Path(__file__).resolve().parents[1] / "excel"
+EXCEL = Path(__file__).resolve().parents[2] / "excel"
 
 # workbook file -> module with a `build(path: Path) -> Path` function
 BUILDERS = {
-    "collab_filter.xlsx": "course_utils.collab_workbook",
-    "graddesc.xlsx": "course_utils.graddesc_workbook",
+    "collab_filter.xlsx": "tools.workbooks.collab_filter",
+    "graddesc.xlsx": "tools.workbooks.graddesc",
 }
 
 

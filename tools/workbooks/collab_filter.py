@@ -1,6 +1,6 @@
 """Build `excel/collab_filter.xlsx`: matrix factorisation with live spreadsheet formulas.
 
-`python -m course_utils.workbooks collab_filter.xlsx` (or `make workbooks`) rebuilds it.
+`python -m tools.workbooks collab_filter.xlsx` (or `make workbooks`) rebuilds it.
 The sheets follow the 2018 lesson's spreadsheet:
 
 * `dotprod`: the 15 x 15 ratings of `course_utils.collab.top_crosstab`, 5 latent factors
@@ -239,7 +239,7 @@ SOLVER_NOTE = [
     "LibreOffice: Tools > Solver, same target and cells, Options: a non-linear engine "
     "(e.g. 'LibreOffice Swarm Non-Linear Solver').",
     "Block A shows where that ends up: the same starting values after training in Python "
-    "(course_utils.collab_workbook.fit_factors).",
+    "(tools.workbooks.collab_filter.fit_factors).",
 ]
 
 

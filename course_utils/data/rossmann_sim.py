@@ -44,7 +44,7 @@ import pandas as pd
 from dateutil.easter import easter
 
 from course_utils.data import DataError, data_dir
-from course_utils.rossmann import STATE_NAMES, TRAIN_COLUMNS, base_state
+from course_utils.data.rossmann_schema import STATE_NAMES, TRAIN_COLUMNS, base_state
 
 __all__ = ["SIM_VERSION", "SimParams", "describe_params", "expected_rows", "noise_floor",
            "simulate_train", "simulated_train_csv"]

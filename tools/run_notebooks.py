@@ -1,4 +1,4 @@
-"""Re-execute the course notebooks in place: `python -m course_utils.notebooks [NOTEBOOK ...]`.
+"""Re-execute the course notebooks in place: `python -m tools.run_notebooks [NOTEBOOK ...]`.
 
 This is how the committed outputs are made (`make notebooks`): each notebook runs top to
 bottom in a fresh kernel on the CPU (`COURSE_DEVICE=cpu`), from the `notebooks/` folder,

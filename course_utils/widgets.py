@@ -1,0 +1,320 @@
+"""The interactive pieces of the lessons: widgets, the SGD animation, label placement.
+
+* `make_embedding_explorer` (lesson 5): nearest movies by cosine, the ends of each PCA axis.
+* `annotate_points` (lesson 5): scatter labels that do not overlap.
+* `animate_fit`, `make_optimizer_explorer` (lesson 6, SGD): the fit as an animation, and an
+  optimizer's path over the loss surface redrawn live.
+* `make_text_generator` (lesson 6, RNN): Nietzsche from a trained char model, live.
+
+They need a running kernel (ipywidgets) or matplotlib; the models and maths they show live
+in `collab.py`, `sgd.py` and `text.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib import animation
+from torch import Tensor
+
+from course_utils.collab import cosine_neighbours
+from course_utils.sgd import (
+    OPTIMIZER_NAMES,
+    OptPath,
+    least_squares,
+    line_data,
+    make_optimizer,
+    plot_contours,
+    run_path,
+)
+from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
+
+if TYPE_CHECKING:
+    import ipywidgets
+
+__all__ = [
+    "animate_fit",
+    "annotate_points",
+    "make_embedding_explorer",
+    "make_optimizer_explorer",
+    "make_text_generator",
+]
+
+
+# --------------------------------------------------------------------------- lesson 5
+
+
+def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str],
+                    fontsize: int = 9) -> None:
+    """Label scatter points so that labels do not overlap (greedy, no extra packages).
+
+    Each label tries positions around its point, nearest first (right, left, above,
+    below, then further out with a thin leader line), and takes the first one that
+    overlaps no label placed before it; failing that, the one that overlaps least.
+    """
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    renderer = ax.figure.canvas.get_renderer()
+    candidates = []
+    for r in (4, 10, 18, 28, 40, 55):
+        for angle in range(0, 360, 30):
+            dx, dy = r * np.cos(np.radians(angle)), 0.6 * r * np.sin(np.radians(angle))
+            ha = "left" if dx > 1 else "right" if dx < -1 else "center"
+            va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
+            candidates.append((dx, dy, ha, va, r > 10))
+    # the points themselves are obstacles too (a 6 x 6 pixel box each)
+    placed = [Bbox.from_bounds(px - 3, py - 3, 6, 6)
+              for px, py in ax.transData.transform(np.column_stack([x, y]))]
+
+    def overlap(box) -> float:
+        return sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
+                   * max(0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed)
+
+    order = np.argsort(-np.asarray(y, dtype=float), kind="stable")
+    for i in order:
+        best = None
+        for dx, dy, ha, va, leader in candidates:
+            t = ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                            ha=ha, va=va, fontsize=fontsize,
+                            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5}
+                            if leader else None)
+            t.update_positions(renderer)
+            box = Text.get_window_extent(t, renderer).expanded(1.03, 1.2)  # the text alone
+            cost = overlap(box)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, t, box)
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
+
+
+def make_embedding_explorer(
+    movie_vectors: np.ndarray,
+    components: pd.DataFrame,
+    titles: Sequence[str],
+    k: int = 10,
+):
+    """An ipywidgets explorer of movie embeddings: `ipywidgets.Widget`.
+
+    Args:
+        movie_vectors: (n, n_factors) embedding rows of the movies to explore.
+        components: (n, n_components) PCA scores of the same movies, named columns.
+        titles: the n titles, in the same order.
+        k: how many neighbours / movies per end to show.
+
+    Tab "Neighbours": pick a movie, see the `k` nearest by cosine similarity.
+    Tab "Components": pick a component, see the movies at its two ends.
+    """
+    import ipywidgets as widgets
+
+    titles = list(titles)
+    if not len(titles) == len(movie_vectors) == len(components):
+        raise ValueError(
+            f"movie_vectors ({len(movie_vectors)}), components ({len(components)}) and "
+            f"titles ({len(titles)}) must describe the same movies."
+        )
+    movie = widgets.Dropdown(options=sorted(titles), value=titles[0], description="Movie",
+                             layout=widgets.Layout(width="480px"))
+    neighbours = widgets.HTML()
+
+    def show_neighbours(_=None) -> None:
+        idx, sims = cosine_neighbours(movie_vectors, titles.index(movie.value), k)
+        rows = "".join(f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>"
+                       for j, s in zip(idx, sims, strict=True))
+        neighbours.value = (f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
+                            f"<th>cosine</th></tr>{rows}</table>")
+
+    comp = widgets.Dropdown(options=list(components.columns), description="Component")
+    ends = widgets.HTML()
+
+    def show_ends(_=None) -> None:
+        s = pd.Series(components[comp.value].to_numpy(), index=titles).sort_values()
+        lo = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.head(k).items())
+        hi = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
+        ends.value = (f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
+                      f"<tr><td valign='top'><ol>{hi}</ol></td>"
+                      f"<td valign='top'><ol>{lo}</ol></td></tr></table>")
+
+    movie.observe(show_neighbours, names="value")
+    comp.observe(show_ends, names="value")
+    show_neighbours()
+    show_ends()
+    tabs = widgets.Tab(children=[widgets.VBox([movie, neighbours]), widgets.VBox([comp, ends])])
+    tabs.set_title(0, "Neighbours")
+    tabs.set_title(1, "Components")
+    return tabs
+
+
+# --------------------------------------------------------------------------- lesson 6: SGD
+
+
+def animate_fit(x: Tensor, y: Tensor, path: OptPath, frames: Sequence[int] | None = None,
+                n_points: int = 60, a_lim: Sequence[float] = (-1, 12),
+                b_lim: Sequence[float] = (0, 12), dpi: int = 60) -> animation.FuncAnimation:
+    """Animate training: the line over a sample of the data (left) and the path over the
+    loss contours (right). `frames` are the step numbers to show (default: 16 steps, spaced
+    closer at the start where things move fast); every frame is stored as an image, so few
+    frames at a modest `dpi` keep the notebook small. Returns the animation; show it in a notebook
+    with `HTML(anim.to_jshtml())`, which needs no ffmpeg. The figure is closed, so only the
+    animation is displayed.
+    """
+    steps = len(path.loss) - 1
+    if frames is None:
+        frames = np.unique(np.geomspace(1, steps + 1, 16).astype(int) - 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi)
+    ax1.scatter(x[:n_points], y[:n_points], s=8, color="gray")
+    xs = np.array([float(x.min()), float(x.max())])
+    (line,) = ax1.plot(xs, path.params[0, 0] * xs + path.params[0, 1], color="C3", lw=2)
+    ax1.set_xlabel("x")
+    ax1.set_ylabel("y")
+    ax1.set_ylim(float(y.min()) - 1, float(y.max()) + 1)
+    title = ax1.set_title("")
+    plot_contours(x, y, ax2, a_lim, b_lim)
+    (trail,) = ax2.plot([], [], ".-", color="C3", ms=3, lw=1)
+    ax2.set_title("path of (a, b) over the loss contours")
+    fig.tight_layout()
+
+    def draw(i: int):
+        a, b = path.params[i]
+        line.set_ydata(a * xs + b)
+        title.set_text(f"step {i}: a={a:.2f}, b={b:.2f}, loss={path.loss[i]:.3f}")
+        trail.set_data(path.params[: i + 1, 0], path.params[: i + 1, 1])
+        return line, title, trail
+
+    anim = animation.FuncAnimation(fig, draw, frames=list(frames), interval=250, blit=False)
+    plt.close(fig)
+    return anim
+
+
+def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]] | None = None,
+                            start: Sequence[float] = (10.0, 5.0),
+                            steps: int = 150) -> ipywidgets.VBox:
+    """An ipywidgets control: pick an optimizer, its learning rate, β1 (momentum) and β2,
+    and a problem; the path over the loss contours and the loss curve redraw at once.
+
+    `problems` maps a name to `(x, y)`; the default is the lesson's data (2,000 points) and
+    the same line with x shifted to [2, 3] (badly conditioned). The returned `VBox` has an
+    attribute `result`, a dict with the settings and `Path` of the latest drawing (it is
+    what a test inspects after changing a control).
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    if problems is None:
+        problems = {
+            "x in [0, 1]": line_data(2_000),
+            "x in [2, 3] (badly conditioned)": line_data(2_000, offset=2.0),
+        }
+    style = {"description_width": "initial"}  # show the whole label
+    controls = {
+        "name": widgets.Dropdown(options=OPTIMIZER_NAMES, value="momentum",
+                                 description="optimizer", style=style),
+        "problem": widgets.Dropdown(options=list(problems), description="problem", style=style),
+        "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.1,
+                                     description="learning rate", readout_format=".3g",
+                                     continuous_update=False, style=style),
+        "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
+                                     description="β1 / momentum", continuous_update=False,
+                                     style=style),
+        "beta2": widgets.SelectionSlider(options=[0.9, 0.99, 0.999, 0.9999], value=0.99,
+                                         description="β2 / α", style=style,
+                                         continuous_update=False),
+    }
+    box = widgets.VBox()
+    box.result = {}
+
+    def draw(name: str, problem: str, lr: float, beta1: float, beta2: float) -> None:
+        x, y = problems[problem]
+        path = run_path(x, y, lambda p: make_optimizer(name, p, lr, beta1, beta2), start, steps)
+        box.result = dict(name=name, problem=problem, lr=lr, beta1=beta1, beta2=beta2, path=path)
+        lowest = least_squares(x, y)[2]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+        ok = path.params[np.isfinite(path.params).all(1)]
+        a_lim = np.clip((min(-1, ok[:, 0].min()), max(12, ok[:, 0].max())), -30, 30)
+        b_lim = np.clip((min(0, ok[:, 1].min()), max(12, ok[:, 1].max())), -30, 30)
+        plot_contours(x, y, ax1, a_lim, b_lim)
+        ax1.plot(path.params[:, 0], path.params[:, 1], ".-", color="C3", ms=3, lw=1)
+        ax1.set_title(f"{name}: path of (a, b), {steps} steps")
+        finite = np.isfinite(path.loss)
+        ax2.semilogy(np.maximum(path.loss[finite] - lowest, 1e-9))
+        ax2.set_xlabel("step")
+        ax2.set_ylabel("loss − lowest loss (log)")
+        if finite.all():
+            ax2.set_title(f"final loss {path.loss[-1]:.4f} (lowest {lowest:.4f})")
+        else:
+            ax2.set_title(f"diverged at step {len(path.loss) - 1}: lower the learning rate")
+        fig.tight_layout()
+        display(fig)
+        plt.close(fig)
+
+    out = widgets.interactive_output(draw, controls)
+    row1 = widgets.HBox([controls["name"], controls["problem"]])
+    row2 = widgets.HBox([controls["lr"], controls["beta1"], controls["beta2"]])
+    box.children = (row1, row2, out)
+    return box
+
+
+# --------------------------------------------------------------------------- lesson 6: RNN
+
+
+def make_text_generator(
+    model: CharStatefulRnn | str | Path,
+    vocab: Vocab | None = None,
+    seed_text: str = "the meaning of life is ",
+    length: int = 300,
+    temperature: float = 0.5,
+    rng_seed: int = 0,
+) -> ipywidgets.VBox:
+    """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
+
+    `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
+    `save_char_model`, so the widget can be rebuilt without retraining. Returns a `VBox`;
+    the generated text is in its `output` attribute (an `HTML` widget), updated on every
+    change. Sampling uses a generator seeded with `rng_seed`, so the same inputs give the
+    same text.
+    """
+    import html
+
+    import ipywidgets as w
+
+    if isinstance(model, str | Path):
+        model, vocab = load_char_model(model)
+    if vocab is None:
+        raise ValueError("Pass the model's vocab (or a saved model's path).")
+    seed_box = w.Text(value=seed_text, description="seed text", continuous_update=False,
+                      layout=w.Layout(width="60%"))
+    wide = {"description_width": "initial"}  # show the whole label
+    length_box = w.IntSlider(value=length, min=20, max=1000, step=20, description="length",
+                             continuous_update=False, style=wide)
+    temp_box = w.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.05,
+                             description="temperature", continuous_update=False, style=wide)
+    output = w.HTML()
+
+    def update(_=None) -> None:
+        seed = "".join(c for c in seed_box.value if c in vocab.char_indices and c != PAD)
+        if not seed:
+            output.value = "<i>Type some seed text (letters the model knows).</i>"
+            return
+        g = torch.Generator().manual_seed(rng_seed)
+        text = sample_text(model, seed, length_box.value, vocab, temp_box.value, generator=g)
+        output.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
+                        f"{html.escape(text[len(seed):])}</pre>")
+
+    for box in (seed_box, length_box, temp_box):
+        box.observe(update, names="value")
+    update()
+    ui = w.VBox([seed_box, w.HBox([length_box, temp_box]), output])
+    ui.output = output  # type: ignore[attr-defined]
+    ui.controls = (seed_box, length_box, temp_box)  # type: ignore[attr-defined]
+    return ui
