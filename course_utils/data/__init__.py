@@ -37,6 +37,7 @@ __all__ = [
     "check_columns",
     "data_dir",
     "model_path",
+    "workbook_path",
     "find_dataset",
     "load_ml100k",
     "load_ml100k_split",
@@ -220,6 +221,17 @@ def model_path(name: str) -> Path:
     folder = data_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+def workbook_path(name: str) -> Path:
+    """The course spreadsheet `name` in the repository's `excel/` (e.g. "collab_filter.xlsx")."""
+    path = REPO_DATA.parent / "excel" / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No workbook {path}. The workbooks ship with the repository in excel/; rebuild them "
+            "with `make workbooks` (python -m tools.workbooks)."
+        )
+    return path
 
 
 def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:

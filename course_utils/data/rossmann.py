@@ -53,6 +53,7 @@ from course_utils.data.rossmann_schema import (
 )
 
 __all__ = [
+    "save_submission",
     "KAGGLE_COMPETITION",
     "KAGGLE_TRAIN_ROWS",
     "MERGED_STATES",
@@ -519,3 +520,20 @@ def close_gaps(events: pd.DataFrame, store_states: pd.DataFrame,
     for c in [*same_day, *same_state_day]:
         out[c] = out[c].astype(events[c].dtype)
     return out
+
+
+def save_submission(submission: pd.DataFrame, path: str | os.PathLike | None = None) -> Path:
+    """Write a Kaggle submission (`Id`, `Sales`) to `path` (default `data/submission.csv`).
+
+    Written to a temporary file beside it, then moved into place: a failed write never leaves
+    a half-written submission (or destroys the previous one).
+    """
+    check_columns(submission, ["Id", "Sales"], "the submission")
+    path = Path(path) if path is not None else data_dir() / "submission.csv"
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        submission[["Id", "Sales"]].to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
