@@ -391,10 +391,7 @@ def _download(spec: Dataset) -> Path:
 
 
 def _progress() -> bool:
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
+    """Show download progress bars (pooch uses tqdm) unless `COURSE_PROGRESS=0`."""
     return os.environ.get("COURSE_PROGRESS", "1") != "0"
 
 
