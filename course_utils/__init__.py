@@ -8,6 +8,7 @@ Modules (each short enough to read in one sitting):
     text      lesson 6: characters to tensors, the char-RNN models, sampling
     tabular   Rossmann: joins, date features, MixedInputModel, exp_rmspe
     widgets   the interactive explorers, the SGD animation, label placement
+    diagrams  the lessons' model diagrams: inputs, activations, outputs, shared weights
     data/     finding, verifying and loading the data sets (Rossmann loader and stand-in)
 
 The maintainers' tooling (workbook builders, notebook runner, benchmarks) lives in `tools/`.
