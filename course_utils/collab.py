@@ -24,7 +24,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.data import check_columns
-from course_utils.learner import DeviceData, History, fit, one_cycle, predict, sigmoid_range
+from course_utils.learner import (
+    DeviceData,
+    History,
+    _to_tensor,
+    fit,
+    one_cycle,
+    predict,
+    sigmoid_range,
+)
 
 __all__ = [
     "EmbeddingDot",
@@ -43,6 +51,7 @@ __all__ = [
     "split_ratings",
     "top_crosstab",
     "train_collab",
+    "unseen_in_training",
 ]
 
 
@@ -62,14 +71,18 @@ class IdMap:
     `IdMap(ratings["userId"], "user")` sorts the distinct ids and numbers them:
     `index = {o: i for i, o in enumerate(uniq)}`. `encode` maps ids to indices and
     raises `UnknownIdError` (naming the id) for one it has not seen; `decode` goes back.
+    `trained` (optional) are the ids that training sees; `encode(..., trained_only=True)`
+    refuses the others, whose rows training never moves.
     """
 
-    def __init__(self, ids: Sequence | np.ndarray | pd.Series, name: str = "id") -> None:
+    def __init__(self, ids: Sequence | np.ndarray | pd.Series, name: str = "id",
+                 trained: Sequence | np.ndarray | pd.Series | None = None) -> None:
         self.name = name
         self.ids = np.unique(np.asarray(ids))  # sorted distinct ids: row i holds ids[i]
         if len(self.ids) == 0:
             raise ValueError(f"IdMap needs at least one {name} id.")
         self.index = {o: i for i, o in enumerate(self.ids.tolist())}
+        self.trained = None if trained is None else set(np.asarray(trained).tolist())
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -80,9 +93,14 @@ class IdMap:
     def __repr__(self) -> str:
         return f"IdMap({len(self)} {self.name}s, ids {self.ids[0]}..{self.ids[-1]})"
 
-    def encode(self, ids: Iterable | int) -> np.ndarray:
+    def encode(self, ids: Iterable | int, trained_only: bool = False) -> np.ndarray:
         """Indices of `ids` (an array of int64); `UnknownIdError` for an unseen id."""
         arr = np.atleast_1d(np.asarray(ids))
+        if trained_only and self.trained is not None:
+            for o in (o for o in arr.tolist() if o in self.index and o not in self.trained):
+                raise UnknownIdError(
+                    f"{self.name} id {o!r} is only in the validation set: training never moved its "
+                    "embedding row, so the model knows nothing about it (see `popularity_fallback`).")
         try:
             return np.array([self.index[o] for o in arr.tolist()], dtype=np.int64)
         except KeyError as e:
@@ -134,6 +152,15 @@ def split_ratings(ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
     return ratings.iloc[idx[n_valid:]], ratings.iloc[idx[:n_valid]]
 
 
+def unseen_in_training(train: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
+    """Mask over `valid`: True where its user or its movie has no rating in `train`.
+
+    The model predicts those ratings from embedding rows that training never moved (their
+    random start, a zero bias): a guess about a stranger, not something it learned.
+    """
+    return ~(valid["userId"].isin(train["userId"]) & valid["movieId"].isin(train["movieId"]))
+
+
 def collab_data(
     train: pd.DataFrame,
     valid: pd.DataFrame,
@@ -142,23 +169,34 @@ def collab_data(
     target: str = "rating",
     bs: int = 256,
     device: str | torch.device | None = None,
+    drop_unseen: bool = False,
+    report: bool = False,
 ) -> tuple[DeviceData, IdMap, IdMap]:
     """`(DeviceData, users, movies)` for ratings tables with userId, movieId and `target`.
 
     The id maps cover the ids of both tables (a user seen only in validation gets an
-    embedding row that training never moves). Inputs are `(user_idx, movie_idx)`, two
-    int64 tensors of shape `(n,)`; targets float32 of shape `(n,)`.
+    embedding row that training never moves; `recommend` refuses it). `report=True` prints
+    how many validation ratings involve ids training never saw (`unseen_in_training`);
+    `drop_unseen=True` leaves those ratings out of the validation set. Inputs are
+    `(user_idx, movie_idx)`, two int64 tensors of shape `(n,)`; targets float32 `(n,)`.
     """
     for df, name in ((train, "train"), (valid, "valid")):
         check_columns(df, ["userId", "movieId", target], f"{name} ratings")
+    unseen = unseen_in_training(train, valid)
+    if report:
+        new = {c: valid.loc[~valid[c].isin(train[c]), c].nunique() for c in ("userId", "movieId")}
+        print(f"{int(unseen.sum()):,} of {len(valid):,} validation ratings ({unseen.mean():.1%}) "
+              f"involve {new['userId']:,} user(s) or {new['movieId']:,} movie(s) that training "
+              "never saw" + ("; they are left out." if drop_unseen else "."))
+    valid = valid[~unseen] if drop_unseen else valid
     both = pd.concat([train[["userId", "movieId"]], valid[["userId", "movieId"]]])
-    users = users or IdMap(both["userId"], "user")
-    movies = movies or IdMap(both["movieId"], "movie")
+    users = users or IdMap(both["userId"], "user", trained=train["userId"])
+    movies = movies or IdMap(both["movieId"], "movie", trained=train["movieId"])
 
     def tensors(df: pd.DataFrame) -> tuple[tuple[Tensor, Tensor], Tensor]:
         u = torch.from_numpy(users.encode(df["userId"].to_numpy()))
         m = torch.from_numpy(movies.encode(df["movieId"].to_numpy()))
-        return (u, m), torch.tensor(df[target].to_numpy(), dtype=torch.float32)
+        return (u, m), _to_tensor(df[target], f"{target} column").float()
 
     (tx, ty), (vx, vy) = tensors(train), tensors(valid)
     return DeviceData(tx, ty, vx, vy, bs=bs, device=device), users, movies
@@ -318,12 +356,15 @@ def recommend(
     """Top-`n` movies for `user_id` by predicted rating: columns movieId, prediction.
 
     Scores every movie the model knows (or `candidates`), except the movieIds in `exclude`
-    (the ones the user already rated). An id the model never saw raises `UnknownIdError`.
+    (the ones the user already rated). An id the model never saw in training raises
+    `UnknownIdError`; movies seen only in validation are not candidates.
     """
-    u = int(users.encode(user_id)[0])
+    u = int(users.encode(user_id, trained_only=True)[0])
     cand = movies.ids if candidates is None else np.asarray(candidates)
+    if candidates is None and movies.trained is not None:  # only movies training has seen
+        cand = cand[np.isin(cand, list(movies.trained))]
     cand = cand[~np.isin(cand, list(exclude))]
-    m_idx = torch.from_numpy(movies.encode(cand))
+    m_idx = torch.from_numpy(movies.encode(cand, trained_only=True))
     preds = predict(model, torch.full_like(m_idx, u), m_idx).float().cpu().numpy()
     top = np.argsort(-preds, kind="stable")[:n]
     return pd.DataFrame({"movieId": cand[top], "prediction": preds[top]}).reset_index(drop=True)
@@ -338,6 +379,7 @@ def popularity_fallback(ratings: pd.DataFrame, n: int = 10, min_ratings: int = 5
     among movies with at least `min_ratings` ratings. Columns movieId, n_ratings, mean,
     score.
     """
+    check_columns(ratings, ["movieId", "rating"], "ratings table")
     g = ratings.groupby("movieId")["rating"].agg(["count", "sum", "mean"])
     mu = float(ratings["rating"].mean())
     g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
@@ -352,6 +394,8 @@ def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10) -> tupl
     Row `i` itself is left out.
     """
     v = torch.as_tensor(vectors, dtype=torch.float32)
+    if not 0 <= i < len(v):
+        raise IndexError(f"Row {i} is out of range: the vectors have {len(v)} rows.")
     sims = F.cosine_similarity(v, v[i : i + 1], dim=1)  # (n,)
     sims[i] = -2.0  # never its own neighbour
     top = torch.topk(sims, min(k, len(v) - 1))

@@ -15,8 +15,10 @@ This module is that loop in plain PyTorch, small enough to read in one sitting:
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
+import pickle
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +30,8 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+
+from course_utils.data import atomic_write
 
 __all__ = [
     "DeviceData",
@@ -63,6 +67,7 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     The environment variable `COURSE_DEVICE` (e.g. `cpu`) overrides the automatic choice.
     Asking for a device that is not there raises an error that says what is available.
     """
+    where = "" if device else " (from the environment variable COURSE_DEVICE)"
     device = device or os.environ.get("COURSE_DEVICE")
     if device is None:
         if torch.cuda.is_available():
@@ -70,7 +75,11 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
         if torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{device!r}{where} is not a device: use 'cpu', 'cuda' or 'mps', or unset "
+                         "COURSE_DEVICE to pick the best device automatically.") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(
             f"Device {device} was requested but this PyTorch sees no CUDA GPU "
@@ -117,16 +126,30 @@ def set_seed(seed: int = 42) -> None:
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators
 
 
-def _as_tuple(x: Inputs) -> tuple[Tensor, ...]:
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+_ARRAY = Tensor | np.ndarray | pd.Series | pd.DataFrame
 
 
-def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
+def _as_tuple(x: Inputs) -> tuple:
+    """A tuple or list of tensors/arrays is several inputs; anything else (one tensor, array,
+    DataFrame or nested list of numbers) is one."""
+    many = isinstance(x, tuple | list) and any(isinstance(t, _ARRAY) for t in x)
+    return tuple(x) if many else (x,)
+
+
+def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence, what: str = "data") -> Tensor:
+    """A tensor of `x`; a float64 array (NumPy's default) becomes float32, like the weights."""
     if isinstance(x, pd.Series | pd.DataFrame):
-        x = x.to_numpy()
-    return torch.as_tensor(np.asarray(x))
+        x = x.to_numpy(copy=True)  # pandas may hand out a read-only view
+    if not isinstance(x, Tensor):
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"The {what} must be numbers, got {arr.dtype} values such as "
+                            f"{arr.ravel()[:3].tolist()}: encode text as integer codes and fill "
+                            "missing values (None, pd.NA) first.")
+        x = torch.as_tensor(arr.astype(np.float32) if arr.dtype == np.float64 else arr)
+    if x.dim() == 0:
+        raise ValueError(f"The {what} is a single number; it needs one row per example.")
+    return x
 
 
 def sigmoid_range(x: Tensor, y_range: tuple[float, float] | None) -> Tensor:
@@ -175,14 +198,22 @@ class DeviceData:
         self.bs, self.shuffle, self.drop_last = int(bs), shuffle, drop_last
         if self.bs < 1:
             raise ValueError(f"Batch size must be at least 1, got bs={bs}.")
-        self.train_x = tuple(_to_tensor(t).to(self.device) for t in _as_tuple(train_x))
-        self.train_y = _to_tensor(train_y).to(self.device)
-        self._check("train", self.train_x, self.train_y)
-        self.has_valid = valid_x is not None and valid_y is not None
+        if (valid_x is None) != (valid_y is None):
+            raise ValueError("Give both valid_x and valid_y (or neither): got only "
+                             f"{'valid_x' if valid_y is None else 'valid_y'}.")
+        self.train_x, self.train_y = self._move("train", train_x, train_y)
+        if drop_last and self.n_train < self.bs:
+            raise ValueError(f"drop_last=True with bs={self.bs} > {self.n_train} training rows "
+                             "leaves no batch at all: use a smaller bs.")
+        self.has_valid = valid_x is not None
         if self.has_valid:
-            self.valid_x = tuple(_to_tensor(t).to(self.device) for t in _as_tuple(valid_x))
-            self.valid_y = _to_tensor(valid_y).to(self.device)
-            self._check("valid", self.valid_x, self.valid_y)
+            self.valid_x, self.valid_y = self._move("valid", valid_x, valid_y)
+
+    def _move(self, split: str, x: Inputs, y: Tensor) -> tuple[tuple[Tensor, ...], Tensor]:
+        xs = tuple(_to_tensor(t, f"{split} inputs").to(self.device) for t in _as_tuple(x))
+        y = _to_tensor(y, f"{split} targets").to(self.device)
+        self._check(split, xs, y)
+        return xs, y
 
     @staticmethod
     def _check(split: str, xs: tuple[Tensor, ...], y: Tensor) -> None:
@@ -195,6 +226,11 @@ class DeviceData:
             )
         if len(y) == 0:
             raise ValueError(f"The {split} set is empty.")
+        for name, t in [*((f"inputs[{i}]", t) for i, t in enumerate(xs)), ("targets", y)]:
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                rows = (~torch.isfinite(t)).reshape(len(t), -1).any(1).nonzero()[:, 0]
+                raise ValueError(f"The {split} {name} have NaN or inf in {len(rows):,} row(s), the "
+                                 f"first is row {int(rows[0])}: fill or drop them before training.")
 
     @property
     def n_train(self) -> int:
@@ -362,6 +398,9 @@ def evaluate(
             p = torch.cat(preds)
             values += [torch.as_tensor(m(p, data.valid_y), dtype=torch.float32, device=p.device)
                        for m in metrics]
+        if bad := [_metric_name(m) for m, v in zip(metrics, values[1:], strict=True)
+                   if v.numel() != 1]:
+            raise ValueError(f"The metric(s) {bad} must return one number for the whole set.")
         numbers = torch.stack([v.float().reshape(()) for v in values]).tolist()
     names = ["valid_loss"] + [_metric_name(m) for m in metrics]
     return dict(zip(names, numbers, strict=True))
@@ -373,8 +412,11 @@ def _metric_name(m: Metric) -> str:
 
 def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
     """Model outputs for `inputs` in eval mode, batched, concatenated on the model's device."""
-    device = next(model.parameters()).device
-    inputs = tuple(_to_tensor(t).to(device) for t in inputs)
+    if not inputs:
+        raise ValueError("predict needs the model's inputs: predict(model, x) or predict(model, u, m).")
+    w = next(model.parameters())  # floats go to the weights' device and dtype, indices to the device
+    inputs = tuple(_to_tensor(t, "inputs") for t in inputs)
+    inputs = tuple(t.to(w.device, w.dtype if t.is_floating_point() else t.dtype) for t in inputs)
     _reset(model)
     with _eval_mode(model):
         return torch.cat([model(*(t[i : i + bs] for t in inputs))
@@ -435,7 +477,7 @@ def fit(
     Raises:
         TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
     """
-    model.to(data.device)
+    _check_setup(model, data, opt, loss_fn, epochs)
     steps = data.n_batches("train")
     scheduler = sched(opt, epochs, steps) if sched is not None else None
     log = LossLog(epochs, steps, beta, sync_every or _sync_every(data.device), progress)
@@ -461,6 +503,50 @@ def fit(
 
 
 # --------------------------------------------------------------------------- fit's bookkeeping
+
+
+def _check_setup(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer,
+                 loss_fn: Callable[[Tensor, Tensor], Tensor], epochs: int = 1) -> None:
+    """Catch before training what would otherwise train on nonsense silently: one forward pass
+    on two rows (eval mode) checks the outputs' shape against the targets' (a float target (n, 1)
+    against an output (n,) makes the MSE broadcast to n x n), and the targets against `y_range`."""
+    if not isinstance(data, DeviceData):
+        raise TypeError(f"data must be a DeviceData, got {type(data).__name__}.")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number, at least 1; got {epochs!r}.")
+    model.to(data.device)
+    mine = {id(p) for p in model.parameters()}
+    if not any(id(p) in mine for g in opt.param_groups for p in g["params"]):
+        raise ValueError("The optimizer holds none of this model's parameters: build it from "
+                         "this model, e.g. torch.optim.AdamW(model.parameters(), lr=1e-3).")
+    xb, yb = tuple(t[:2] for t in data.train_x), data.train_y[:2]
+    w = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if any(t.is_floating_point() and w and t.dtype != w for t in xb):
+        raise TypeError(f"The inputs are {[t.dtype for t in xb]} but the model's weights {w}: "
+                        "convert one to the other, e.g. DeviceData(x.float(), ...).")
+    try:
+        inspect.signature(model.forward).bind(*xb)
+    except TypeError as e:
+        raise TypeError(f"The data has {len(xb)} input(s) per batch but "
+                        f"{type(model).__name__}.forward does not take them: {e}.") from None
+    with _eval_mode(model):
+        out = model(*xb)
+        if isinstance(out, Tensor) and yb.is_floating_point() and out.shape != yb.shape:
+            raise ValueError(
+                f"The model's outputs have shape {tuple(out.shape)} for 2 rows but the targets "
+                f"{tuple(yb.shape)}: the loss would broadcast them against each other and train "
+                "on nonsense. Make them match, e.g. targets y.view(-1) or outputs out.view(-1).")
+        loss = loss_fn(out, yb) if isinstance(out, Tensor) else None
+    if loss is not None and loss.dim() != 0:
+        raise ValueError(f"loss_fn must return one number, got shape {tuple(loss.shape)}: "
+                         "average it (reduction='mean').")
+    y_range = getattr(model, "y_range", None)
+    if y_range is not None and data.train_y.is_floating_point():
+        lo, hi = data.train_y.min().item(), data.train_y.max().item()
+        if lo < y_range[0] or hi > y_range[1]:
+            raise ValueError(f"The targets run from {lo:g} to {hi:g}, outside the model's "
+                             f"y_range {tuple(y_range)}, which its outputs can never leave: "
+                             f"build it with e.g. y_range=({min(lo, 0):g}, {hi * 1.1:g}).")
 
 
 def _sync_every(device: torch.device) -> int:
@@ -561,10 +647,13 @@ def lr_find(
     axis. Pick a learning rate where the loss is still falling steeply, about ten times below
     the minimum.
     """
-    model.to(data.device)
+    if not 0 < start_lr < end_lr or num_it < 2:
+        raise ValueError(f"lr_find needs 0 < start_lr < end_lr and num_it >= 2, got start_lr="
+                         f"{start_lr}, end_lr={end_lr}, num_it={num_it}.")
+    _check_setup(model, data, opt, loss_fn)
     model_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     opt_state = opt.state_dict()
-    mult = (end_lr / start_lr) ** (1 / max(1, num_it - 1))
+    mult, wanted = (end_lr / start_lr) ** (1 / max(1, num_it - 1)), num_it
     lrs, losses, avg, best = [], [], 0.0, math.inf
     model.train()
     try:
@@ -588,6 +677,11 @@ def lr_find(
     finally:
         model.load_state_dict(model_state)
         opt.load_state_dict(opt_state)  # restores the learning rates too
+    if len(lrs) < min(10, wanted):
+        raise TrainingDiverged(
+            f"lr_find: the loss exploded after {len(lrs)} step(s), at learning rate "
+            f"{start_lr * mult ** len(lrs):.3g}, too soon to show anything: lower start_lr (e.g. "
+            f"{start_lr / 100:g}) or check the inputs and targets for NaN or huge values.")
     res = pd.DataFrame({"lr": lrs, "loss": losses})
     if plot:
         import matplotlib.pyplot as plt
@@ -605,10 +699,18 @@ def lr_find(
 
 
 def save_model(model: nn.Module, path: str | Path) -> Path:
-    """Save the model's weights (moved to the CPU first, so any machine can load them)."""
+    """Save the model's weights (moved to the CPU first, so any machine can load them).
+
+    Written to a temporary file beside `path`, then renamed: a failed save (disk full) leaves
+    the previous weights intact.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+    try:
+        with atomic_write(path) as tmp:
+            torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    except RuntimeError as e:  # torch's writer reports I/O failures (disk full) this way
+        raise OSError(f"Could not write {path} (is the disk full?); any previous file there is "
+                      f"unchanged. {e}") from e
     return path
 
 
@@ -620,7 +722,11 @@ def load_model(model: nn.Module, path: str | Path, device: str | torch.device | 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No saved weights at {path}. Train the model and save_model() it first.")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, KeyError, pickle.UnpicklingError) as e:
+        raise RuntimeError(f"{path} is not a readable weights file (truncated or not written by "
+                           f"save_model: {type(e).__name__}: {e}). Save the model again.") from e
     try:
         model.load_state_dict(state)
     except RuntimeError as e:

@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from course_utils.data import check_columns
 from course_utils.learner import sigmoid_range
 
 __all__ = [
@@ -71,6 +72,8 @@ def left_join(
     left_on = [left_on] if isinstance(left_on, str) else list(left_on)
     right_on = left_on if right_on is None else ([right_on] if isinstance(right_on, str)
                                                  else list(right_on))
+    check_columns(left, left_on, "the left table")
+    check_columns(right, right_on, name)
     dupes = right.duplicated(right_on)
     if dupes.any():
         example = right.loc[dupes, right_on].head(3).to_dict("records")
@@ -110,7 +113,7 @@ def add_datepart(df: pd.DataFrame, field: str, drop: bool = True,
     """
     if prefix is None:
         prefix = field[:-4] if field.lower().endswith("date") else field
-    d = pd.to_datetime(df[field])
+    d = pd.to_datetime(check_columns(df, [field], "the table")[field])
     parts = {
         "Year": d.dt.year, "Month": d.dt.month, "Week": d.dt.isocalendar().week.astype("int64"),
         "Day": d.dt.day, "Dayofweek": d.dt.day_of_week, "Dayofyear": d.dt.day_of_year,
@@ -137,7 +140,7 @@ def _days_to_event(df: pd.DataFrame, event: str, by: str, date: str, forward: bo
     Within each group `by`, in date order, remember the date of the last event (`ffill`) or
     take the next one (`bfill`) and subtract. NaN where there is none.
     """
-    order = _sorted_order(df, by, date)
+    order = _sorted_order(check_columns(df, [event, by, date], "the table"), by, date)
     d = df[date].iloc[order].reset_index(drop=True)
     g = df[by].iloc[order].reset_index(drop=True)
     event_dates = d.where(df[event].iloc[order].astype(bool).to_numpy()).groupby(g)
@@ -226,6 +229,7 @@ class TabularProcessor:
     stds: dict[str, float] = field(default_factory=dict)
 
     def fit(self, df: pd.DataFrame) -> TabularProcessor:
+        check_columns(df, [*self.cat_vars, *self.cont_vars], "the training table")
         for c in self.cat_vars:
             self.categories[c] = pd.Index(sorted(df[c].dropna().unique()))
         for c in self.cont_vars:
@@ -239,6 +243,7 @@ class TabularProcessor:
     def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not self.categories and self.cat_vars:
             raise RuntimeError("TabularProcessor.transform before fit: call fit(train) first.")
+        check_columns(df, [*self.cat_vars, *self.cont_vars], "the table")
         cats = np.stack(
             [self.categories[c].get_indexer(df[c]) + 1 for c in self.cat_vars], axis=1
         ).astype(np.int64)  # get_indexer gives -1 for unseen/NaN -> code 0

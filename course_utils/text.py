@@ -22,6 +22,7 @@ Every model returns log-probabilities (`F.log_softmax(..., dim=-1)`), so the los
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.data import atomic_write, sha256
 from course_utils.learner import load_model, save_model
 
 if TYPE_CHECKING:
@@ -143,6 +145,8 @@ def seq_windows(idx: Tensor, n: int) -> tuple[Tensor, Tensor]:
     Returns `x` and `y`, both `(n_windows, n)`, with `y[k, j]` the character after `x[k, j]`.
     """
     n_windows = (len(idx) - 1) // n
+    if n_windows < 1:
+        raise ValueError(f"A text of {len(idx)} characters has no window of {n} plus a target.")
     x = idx[: n_windows * n].view(n_windows, n)
     y = idx[1 : n_windows * n + 1].view(n_windows, n)
     return x.clone(), y.clone()
@@ -402,6 +406,8 @@ def get_next(model: nn.Module, inp: str, vocab: Vocab) -> str:
 
 def get_next_n(model: nn.Module, inp: str, n: int, vocab: Vocab) -> str:
     """Greedily extend `inp` by `n` characters, feeding each window of `len(inp)` back in."""
+    if not inp:
+        raise ValueError("Give at least one character to start from.")
     res = inp
     for _ in range(n):
         res += get_next(model, res[-len(inp):], vocab)
@@ -423,21 +429,24 @@ def sample_text(
     `softmax(log_probs / temperature)` and fed back in. Temperature 0 takes the most likely
     character (greedy); below 1 sharpens the distribution (safer, more repetitive text),
     above 1 flattens it (more surprising, more misspelt). Pass a seeded `generator` to get
-    the same text every time.
+    the same text every time. The padding character (index 0) is never drawn.
     """
     if not seed:
         raise ValueError("Give at least one character of seed text.")
+    if math.isnan(temperature):
+        raise ValueError("temperature is NaN: use 0 (greedy), 0.5 (safe) .. 1.5 (wild).")
     device = _device(model)
     model.eval()
     model.reset()
     out = model(vocab.encode(seed).to(device).view(1, -1))  # (len(seed), 1, vocab)
     chars = []
     for _ in range(n):
-        logp = out[-1, 0]
+        logp = out[-1, 0].float().cpu().clamp(min=-1e4)  # finite: no inf / inf at temperature inf
         if temperature <= 0:
-            nxt = int(logp.argmax())
+            nxt = int(logp[1:].argmax()) + 1  # index 0, the padding, is never a choice
         else:
-            probs = torch.softmax(logp.float().cpu() / temperature, dim=-1)
+            probs = torch.softmax(logp / temperature, dim=-1)
+            probs[0] = 0.0
             nxt = int(torch.multinomial(probs, 1, generator=generator))
         chars.append(vocab.chars[nxt])
         out = model(torch.tensor([[nxt]], device=device))
@@ -460,10 +469,15 @@ def word_overlap(sample: str, text: str) -> float:
 
 def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> Path:
     """Save weights (`path`) plus a JSON sidecar (`path.json`) with the model's constructor
-    arguments and vocabulary, so `load_char_model` can rebuild it without the data set."""
+    arguments, vocabulary and the weights' sha256, so `load_char_model` can rebuild it without
+    the data set and notice weights and vocabulary that do not belong together."""
+    if len(vocab) != model.config()["vocab_size"]:
+        raise ValueError(f"The vocabulary has {len(vocab)} characters, the model "
+                         f"{model.config()['vocab_size']}: pass the vocabulary it was trained with.")
     path = save_model(model, path)
-    meta = {"config": model.config(), "chars": "".join(vocab.chars)}
-    path.with_suffix(path.suffix + ".json").write_text(json.dumps(meta), encoding="utf-8")
+    meta = {"config": model.config(), "chars": "".join(vocab.chars), "weights_sha256": sha256(path)}
+    with atomic_write(path.with_suffix(path.suffix + ".json")) as tmp:
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
     return path
 
 
@@ -474,9 +488,17 @@ def load_char_model(path: str | Path, device: str | torch.device | None = None
     meta_path = path.with_suffix(path.suffix + ".json")
     if not meta_path.exists():
         raise FileNotFoundError(f"No {meta_path}: save the model with save_char_model() first.")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    model = CharStatefulRnn(**meta["config"])
-    load_model(model, path, device)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        n_chars, config = len(meta["chars"]), meta["config"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{meta_path} is damaged ({type(e).__name__}: {e}): save the model "
+                         "again with save_char_model().") from None
+    model = load_model(CharStatefulRnn(**config), path, device)
+    if n_chars != config["vocab_size"] or meta.get("weights_sha256", sha256(path)) != sha256(path):
+        raise ValueError(f"{meta_path} and {path} do not belong together (other weights, or "
+                         f"{n_chars} characters for a model of {config['vocab_size']}): save "
+                         "them again with save_char_model(model, vocab, path).")
     return model.eval(), Vocab(tuple(meta["chars"]))
 
 

@@ -4,23 +4,29 @@ This is how the committed outputs are made (`make notebooks`): each notebook run
 bottom in a fresh kernel on the CPU (`COURSE_DEVICE=cpu`), from the `notebooks/` folder,
 with widget state saved so that widgets render in static viewers, and is written back.
 `pytest --nbval` then re-runs them and compares against these outputs.
+
+The result is written to a temporary file beside the notebook and renamed over it only when
+complete, so a failed run or a failed write (disk full) leaves the notebook as it was.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from course_utils.data import atomic_write
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def execute(path: Path, timeout: int = 900) -> float:
-    """Run one notebook in place; return the seconds it took."""
+    """Run one notebook and write it back (atomically); return the seconds it took."""
     nb = nbformat.read(path, as_version=4)
     os.environ["COURSE_DEVICE"] = "cpu"  # committed outputs come from a CPU run
     os.environ.setdefault("PYTHONHASHSEED", "0")
@@ -30,16 +36,33 @@ def execute(path: Path, timeout: int = 900) -> float:
     t = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - t
-    nbformat.write(nb, path)
+    with atomic_write(path) as tmp:
+        nbformat.write(nb, tmp)
     return seconds
 
 
+def _notebook(arg: str) -> Path:
+    path = Path(arg)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise argparse.ArgumentTypeError(f"{arg} is not a notebook file (.ipynb) that exists")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    paths = [Path(a) for a in argv] or sorted(NOTEBOOKS.glob("*.ipynb"))
-    for p in paths:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.run_notebooks",
+        description="Re-execute notebooks in place (CPU, fresh kernel) to refresh their outputs.")
+    parser.add_argument("notebooks", nargs="*", type=_notebook, metavar="NOTEBOOK",
+                        help="notebooks to run (default: every notebooks/*.ipynb)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    args = parser.parse_args(argv)
+    for p in args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb")):
         print(f"running {p} ...", flush=True)
-        print(f"  done in {execute(p):.0f} s", flush=True)
+        try:
+            print(f"  done in {execute(p, args.timeout):.0f} s", flush=True)
+        except CellExecutionError as e:
+            print(f"  FAILED, {p} left unchanged:\n{e}", flush=True)
+            return 1
     return 0
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "DATASETS",
     "DataError",
     "Dataset",
+    "atomic_write",
     "check_columns",
     "data_dir",
     "model_path",
@@ -246,6 +247,23 @@ def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:
     return dirs
 
 
+@contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
+    """`with atomic_write(path) as tmp:` write `tmp`, a file beside `path`; only when the block
+    succeeds does `tmp` replace `path` (`os.replace`, atomic), so a failed or interrupted write
+    (disk full, an exception) leaves the old `path` untouched and no half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:  # on disk before it takes the old file's place
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
     """The sha256 hex digest of a file, read in chunks."""
     h = hashlib.sha256()
@@ -295,7 +313,14 @@ def verify(folder: Path, spec: Dataset) -> Path:
     return folder
 
 
-_verified: dict[Path, float] = {}
+_verified: dict[Path, tuple] = {}
+
+
+def _stamp(folder: Path, spec: Dataset) -> tuple:
+    """What changes whenever a file of the copy is replaced or rewritten (inode, size, times)."""
+    stats = [(folder / f).stat() if (folder / f).exists() else None
+             for f in (*spec.files, *spec.optional)]
+    return tuple(s and (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for s in stats)
 
 
 def find_dataset(name: str, path: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -310,7 +335,7 @@ def find_dataset(name: str, path: str | os.PathLike | None = None, download: boo
     tried = candidate_folders(name, path)
     for folder in tried:
         if _has_files(folder, spec):
-            stamp = max((folder / f).stat().st_mtime for f in spec.files if (folder / f).exists())
+            stamp = _stamp(folder, spec)
             if _verified.get(folder) != stamp:  # hash each copy once per session
                 verify(folder, spec)
                 _verified[folder] = stamp
@@ -490,10 +515,18 @@ def movie_titles(movies: pd.DataFrame) -> dict[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m course_utils.data [fetch NAME ...]`: where each data set is, or fetch some."""
-    argv = sys.argv[1:] if argv is None else argv
-    names = argv[1:] if argv[:1] == ["fetch"] else list(DATASETS)
-    download = argv[:1] == ["fetch"]
+    """`python -m course_utils.data [list | fetch NAME ...]`: where each data set is, or fetch some."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_utils.data",
+                                     description="Where each course data set is, or download some.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("list", help="where each data set was found (the default)")
+    sub.add_parser("fetch", help="find or download data sets").add_argument(
+        "names", nargs="+", choices=list(DATASETS), metavar="NAME", help=", ".join(DATASETS))
+    args = parser.parse_args(argv)
+    download = args.command == "fetch"
+    names = args.names if download else list(DATASETS)
     print("Searched, in order:", ", ".join(str(p) for p in search_dirs()))
     status = 0
     for name in names:
@@ -503,7 +536,3 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             print(f"{name:16} NOT FOUND - {str(e).splitlines()[0]}")
     return status
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from course_utils.data import DataError, candidate_folders, check_columns, data_dir, find_dataset
-from course_utils.data import rossmann_sim
+from course_utils.data import (
+    DataError,
+    atomic_write,
+    candidate_folders,
+    check_columns,
+    data_dir,
+    find_dataset,
+    rossmann_sim,
+)
 from course_utils.data.rossmann_schema import (
     MERGED_STATES,
     STATE_HOLIDAY_CODES,
@@ -366,11 +374,17 @@ def fetch_kaggle(dest: str | os.PathLike | None = None, timeout: float = 1800) -
                 if "403" in msg else "")
         raise DataError(f"`{' '.join(cmd)}` failed with exit code {res.returncode}{hint}:\n"
                         f"{msg}\n" + kaggle_instructions(dest))
-    for archive in sorted(dest.glob("*.zip")):
-        with zipfile.ZipFile(archive) as z:
-            for member in z.namelist():
-                if Path(member).name == member and not (dest / member).exists():
-                    z.extract(member, dest)
+    for archive in sorted(dest.glob("*.zip")):  # replace every file: an old one may be truncated
+        try:
+            with zipfile.ZipFile(archive) as z:
+                for member in (m for m in z.namelist() if Path(m).name == m):
+                    with z.open(member) as src, atomic_write(dest / member) as tmp, \
+                            open(tmp, "wb") as out:
+                        shutil.copyfileobj(src, out)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as e:
+            archive.unlink()
+            raise DataError(f"{archive} from Kaggle is damaged ({e}); it was deleted, the files "
+                            "already there were kept. Run fetch_kaggle() again.") from None
     train = dest / "train.csv"
     if not train.is_file():
         raise DataError(f"The Kaggle download finished but {train} is not there; found "
@@ -530,10 +544,6 @@ def save_submission(submission: pd.DataFrame, path: str | os.PathLike | None = N
     """
     check_columns(submission, ["Id", "Sales"], "the submission")
     path = Path(path) if path is not None else data_dir() / "submission.csv"
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         submission[["Id", "Sales"]].to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from dateutil.easter import easter
 
-from course_utils.data import DataError, data_dir
+from course_utils.data import DataError, atomic_write, data_dir
 from course_utils.data.rossmann_schema import STATE_NAMES, TRAIN_COLUMNS, base_state
 
 __all__ = ["SIM_VERSION", "SimParams", "describe_params", "expected_rows", "noise_floor",
@@ -415,10 +415,10 @@ def simulated_train_csv(store: pd.DataFrame, store_states: pd.DataFrame,
     folder.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     df = simulate_train(store, store_states, googletrend, weather, p)
-    tmp = file.with_suffix(".partial")
-    write_kaggle_csv(df, tmp)
-    file.with_suffix(".json").write_text(json.dumps(dataclasses.asdict(p), indent=1))
-    os.replace(tmp, file)
+    with atomic_write(file.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(dataclasses.asdict(p), indent=1))
+    with atomic_write(file) as tmp:
+        write_kaggle_csv(df, tmp)
     if verbose:
         print(f"Simulated {len(df):,} rows into {file} in {time.perf_counter() - t:.1f} s")
     return file
