@@ -39,7 +39,7 @@ class Optimizer(torch.optim.Optimizer):
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         for k, v in defaults.items():  # as torch.optim does, refuse what cannot be meant
-            if not (all(0 <= b < 1 for b in v) if k == "betas" else v >= 0):
+            if v is None or not (all(0 <= b < 1 for b in v) if k == "betas" else v >= 0):
                 raise ValueError(f"{type(self).__name__}: invalid {k}={v!r} "
                                  f"({'each beta in [0, 1)' if k == 'betas' else 'must be >= 0'}).")
         super().__init__(params, defaults)

@@ -645,7 +645,7 @@ def test_tabular_missing_columns_are_named(call):
 
 
 @pytest.mark.parametrize("cls, kw", [(optim.SGD, {"lr": -1}), (optim.Adam, {"betas": (1.5, 0.9)}),
-                                     (optim.RMSProp, {"eps": -1e-8}),
+                                     (optim.RMSProp, {"eps": -1e-8}), (optim.SGD, {"lr": None}),
                                      (optim.AdamW, {"weight_decay": -0.1})])
 def test_optimizer_hyperparameters_that_cannot_be_meant(cls, kw):
     with pytest.raises(ValueError, match=f"{cls.__name__}: invalid {next(iter(kw))}"):
