@@ -1,39 +1,116 @@
 # Two commands do everything on a fresh clone:
 #   make lab    set up (first time only) and open the course in JupyterLab
-#   make test   set up (first time only) and run every test, notebooks included
+#   make test   set up (first time only) and run every test tier
+# and `make test-fast` runs the unit tier only (under a minute).
+#
+# The set-up installs the exact versions of requirements/lock-linux-cpu.txt (hash-checked)
+# into .venv. PyTorch comes first, from PyTorch's own package index, as the CPU build: PyPI's
+# Linux build bundles CUDA and downloads several GB. With an NVIDIA GPU, pick a CUDA build of
+# the same version instead, e.g. `make setup TORCH=cu128` (the builds are listed on
+# https://pytorch.org/get-started/locally/). On macOS every build of torch runs on the CPU
+# and Apple's GPU (MPS); the CPU index serves it too.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
+PY     := $(BIN)/python
 NB     ?=
+LOCK   := requirements/lock-linux-cpu.txt
 
-.PHONY: setup lab test notebooks workbooks bench lint
+TORCH         ?= cpu
+TORCH_INDEX   ?= https://download.pytorch.org/whl/$(TORCH)
+# How pip finds torch; override for a mirror, e.g. TORCH_PIP_ARGS="--find-links /opt/wheels"
+TORCH_PIP_ARGS ?= --index-url $(TORCH_INDEX)
+TORCH_VERSION := $(shell sed -n 's/^torch==\([0-9][0-9.]*\).*/\1/p' $(LOCK))
+
+# `make lock`: what the lock covers (every extra a maintainer installs) and for which system.
+LOCK_EXTRAS     ?= $(shell $(PY) -c "import tomllib; print(' '.join('--extra ' + e for e in tomllib.load(open('pyproject.toml', 'rb'))['project'].get('optional-dependencies', {}) if e != 'kaggle'))" 2>/dev/null)
+LOCK_PYTHON     ?= 3.11
+LOCK_PLATFORM   ?= x86_64-manylinux_2_28
+# Where `make lock` reads the CPU build's metadata (a page of links to the torch wheels).
+LOCK_TORCH_LINKS ?= https://download.pytorch.org/whl/torch/
+
+.PHONY: setup lab test test-fast test-latest tiers lock notebooks workbooks site bench lint
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test]'
+$(VENV)/.installed: $(LOCK) pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -c "import sys, torch; sys.exit(torch.__version__ != '$(TORCH_VERSION)+$(TORCH)')" 2>/dev/null \
+	  || $(PY) -m pip install torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS)
+	$(PY) -m pip install --require-hashes -r $(LOCK)
+	$(PY) -m pip install --no-deps -e .
+	$(PY) -m pip check
 	touch $@
 
+# JupyterLab refuses to run as root (containers, some cloud machines) unless told.
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Every tier: unit, workbook (LibreOffice), notebooks (strict nbval), browser (Chromium).
+# Each tier runs even when an earlier one failed; the exit status says whether all passed.
 test: setup
-	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory tiers
+
+# The unit tier: a bare `pytest`, under a minute, no LibreOffice, Chromium or data needed.
+test-fast: setup
+	$(PY) -m pytest
+
+tiers:
+	@status=0; \
+	for tier in "" "-m libreoffice" "--nbval notebooks/" "tests/browser"; do \
+	  echo "==> pytest $$tier"; $(PY) -m pytest $$tier || status=1; \
+	done; exit $$status
+
+# The newest releases the bounds in pyproject.toml allow (torch too), in .venv-latest, then
+# every tier: run it now and then to learn early what a new pandas or torch breaks.
+test-latest:
+	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --upgrade pip
+	.venv-latest/bin/python -m pip install --upgrade torch $(TORCH_PIP_ARGS)
+	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager -e '.[test]'
+	.venv-latest/bin/python -m pip list
+	@$(MAKE) --no-print-directory tiers VENV=.venv-latest
+
+# Regenerate the lock from pyproject.toml (every extra but kaggle) with uv: the newest
+# versions the bounds allow, each file's sha256, for Linux x86-64 and Python 3.11 (the oldest
+# supported Python, so every pinned release also supports the newer ones). torch stays at
+# TORCH_VERSION (move it with `make lock TORCH_VERSION=...`); its CPU build is resolved, and
+# it is written without hashes: the set-up installs torch first, from the index that fits the
+# hardware, and pip then keeps the installed build.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet 'uv>=0.5'
+	@mkdir -p requirements
+	echo "torch==$(or $(TORCH_VERSION),$(error set TORCH_VERSION))+cpu" > $(VENV)/torch-cpu.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) \
+	  --python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) \
+	  --index-url https://pypi.org/simple --find-links $(LOCK_TORCH_LINKS) \
+	  --constraint $(VENV)/torch-cpu.txt --no-emit-package torch \
+	  --generate-hashes --custom-compile-command "make lock" --quiet --output-file $(LOCK).new
+	awk -v torch="torch==$(TORCH_VERSION)" 'done || /^#/ { print; next } \
+	  { print "# torch: its CPU build was resolved; `make setup` installs torch first (see Makefile)"; \
+	    print torch; done = 1; print }' $(LOCK).new > $(LOCK).tmp
+	rm $(LOCK).new && mv $(LOCK).tmp $(LOCK)
+	@echo "wrote $(LOCK): review the diff, run make test, commit it"
 
 # Refresh the committed outputs: all notebooks, or one with NB=notebooks/NAME.ipynb
 notebooks: setup
-	$(BIN)/python -m tools.run_notebooks $(NB)
+	$(PY) -m tools.run_notebooks $(NB)
 
 # Rebuild the spreadsheets in excel/
 workbooks: setup
-	$(BIN)/python -m tools.workbooks
+	$(PY) -m tools.workbooks
+
+# The course website, from the committed notebooks (nothing is re-run), offline, into
+# build/site/ (docs/conf.py says how); open build/site/index.html
+site: setup
+	$(PY) -m sphinx -E -b html -d build/doctrees docs build/site
 
 bench: setup
-	$(BIN)/python -m tools.bench fit
-	$(BIN)/python -m tools.bench collab
-	$(BIN)/python -m tools.bench rnn
+	$(PY) -m tools.bench fit
+	$(PY) -m tools.bench collab
+	$(PY) -m tools.bench rnn
 
 lint: setup
-	$(BIN)/ruff check course_utils tests notebooks
+	$(BIN)/ruff check course_utils tools tests notebooks conftest.py

@@ -11,7 +11,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.widgets import annotate_points, make_embedding_explorer
 from course_utils.collab import (
     EmbeddingDot,
     EmbeddingDotBias,
@@ -31,6 +30,7 @@ from course_utils.collab import (
     train_collab,
 )
 from course_utils.learner import predict, set_seed
+from course_utils.widgets import annotate_points, make_embedding_explorer
 
 matplotlib.use("Agg")
 
@@ -117,11 +117,22 @@ def test_collab_data_shapes_and_ids():
 # --------------------------------------------------------------------------- models
 
 
-def test_embedding_lookup_is_one_hot_times_matrix():
-    m = EmbeddingDot(4, 6, n_factors=3)
-    idx = torch.tensor([5, 0, 5])
-    one_hot = F.one_hot(idx, 6).float()
-    torch.testing.assert_close(one_hot @ m.movie_factors.weight, m.movie_factors(idx))
+def test_models_compute_what_their_docstrings_say():
+    """EmbeddingDot: u . m; EmbeddingDotBias: sigmoid(u . m + user bias + movie bias) scaled
+    into y_range, the factors of row i of each table being used for id i."""
+    set_seed(0)
+    users, movies = torch.tensor([0, 3, 3, 1]), torch.tensor([5, 0, 2, 5])
+    dot = EmbeddingDot(4, 6, n_factors=3).eval()
+    U, M = dot.user_factors.weight, dot.movie_factors.weight
+    with torch.no_grad():
+        torch.testing.assert_close(dot(users, movies), (U[users] * M[movies]).sum(1))
+        bias = EmbeddingDotBias(4, 6, n_factors=3, y_range=(1.0, 5.0)).eval()
+        bias.user_bias.weight.normal_()
+        bias.movie_bias.weight.normal_()
+        U, M = bias.user_factors.weight, bias.movie_factors.weight
+        raw = ((U[users] * M[movies]).sum(1) + bias.user_bias.weight[users, 0]
+               + bias.movie_bias.weight[movies, 0])
+        torch.testing.assert_close(bias(users, movies), torch.sigmoid(raw) * 4.0 + 1.0)
 
 
 @pytest.mark.parametrize("cls", [EmbeddingDot, EmbeddingDotBias, EmbeddingNet])
@@ -137,8 +148,6 @@ def test_models_shapes_and_range(cls):
                 p.normal_(0, 5)  # push the raw scores far out: the sigmoid keeps them in range
         out = model(users, movies)
         assert ((out >= 0) & (out <= 5.5)).all()
-    with pytest.raises(IndexError):
-        model(torch.tensor([5]), torch.tensor([0]))  # raw nn.Embedding: why IdMap checks ids
 
 
 def test_dot_bias_without_y_range_returns_logits():

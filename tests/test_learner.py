@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -70,7 +71,30 @@ def test_fit_learns_and_returns_history():
     assert h["valid_loss"].iloc[-1] == pytest.approx(F.mse_loss(p, d.valid_y).item(), rel=1e-5)
     assert len(h.batches) == 8 * d.n_batches()
     assert isinstance(h.iloc[:2], cu.History)  # slicing keeps the type
-    h.plot_loss()
+
+
+def test_plot_loss_draws_train_per_batch_and_valid_per_epoch():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = linear_data()
+    model = nn.Linear(1, 1)
+    h = cu.fit(model, d, 3, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss,
+               progress=False)
+    ax = h.plot_loss(log=True)
+    train, valid = ax.get_lines()
+    assert [train.get_label(), valid.get_label()] == ["train (smoothed)", "valid"]
+    # one point per batch, on an axis counted in epochs; one point per epoch for validation
+    x = np.asarray(train.get_xdata())
+    assert len(x) == 3 * d.n_batches() and np.all(np.diff(x) > 0)
+    assert x[-1] == pytest.approx(3.0, abs=1 / d.n_batches())
+    np.testing.assert_allclose(train.get_ydata(), h.batches["smooth_loss"])
+    np.testing.assert_allclose(valid.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(valid.get_ydata(), h["valid_loss"])
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+    plt.close(ax.figure)
 
 
 def test_smoothed_loss_is_debiased_ewma():
@@ -201,16 +225,33 @@ def test_save_load_roundtrip(tmp_path):
         cu.load_model(model, tmp_path / "missing.pt")
 
 
-def test_devices(monkeypatch):
+def _fake_accelerators(monkeypatch, cuda: bool, mps: bool) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+@pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"),
+                                               (False, False, "cpu")])
+def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    assert cu.get_device().type in {"cuda", "mps", "cpu"}
-    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    _fake_accelerators(monkeypatch, cuda, mps)
+    assert cu.get_device() == torch.device(expected)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")  # the environment variable overrides the choice
     assert cu.get_device() == torch.device("cpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA GPU"):
-            cu.get_device("cuda")
-        with pytest.raises(RuntimeError, match="no CUDA GPU"):
-            DeviceData(torch.zeros(3), torch.zeros(3), device="cuda")
+
+
+def test_missing_or_unknown_devices_are_explained(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    _fake_accelerators(monkeypatch, cuda=False, mps=False)
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        cu.get_device("cuda")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        DeviceData(torch.zeros(3), torch.zeros(3), device="cuda")
+    with pytest.raises(RuntimeError, match="Metal backend is not available"):
+        cu.get_device("mps")
+    monkeypatch.setenv("COURSE_DEVICE", "gpu0")
+    with pytest.raises(ValueError, match="'gpu0' \\(from the environment variable COURSE_DEVICE\\)"):
+        cu.get_device()
 
 
 def test_set_seed_repeats():

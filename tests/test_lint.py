@@ -1,21 +1,19 @@
-"""ruff keeps the package, the tests and the notebooks clean."""
+"""ruff keeps the library, the tools, the tests and the notebooks clean (`make lint`)."""
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ["course_utils", "tools", "tests", "notebooks", "conftest.py"]
 
 
 def test_ruff_clean():
-    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    if not Path(ruff).exists():
-        pytest.skip("ruff is not installed: pip install -e '.[test]'")
-    res = subprocess.run([ruff, "check", "course_utils", "tests", "notebooks", "conftest.py"],
-                         cwd=ROOT, capture_output=True, text=True)
+    assert importlib.util.find_spec("ruff"), (
+        "ruff is not installed in this environment: run `make setup` (or pip install -e '.[test]')")
+    res = subprocess.run([sys.executable, "-m", "ruff", "check", *CHECKED], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -167,9 +167,25 @@ def test_drop_in_for_fit(name: str) -> None:
     assert results[0][0] == pytest.approx(results[1][0], abs=1e-6)
 
 
-def test_update_rules_are_documented() -> None:
-    for name, (cls, _) in optim.OPTIMIZERS.items():
-        assert "←" in (cls.__doc__ or ""), f"{name} should state its update rule"
+P0 = torch.tensor([1.0, 2.0, -3.0], dtype=torch.float64)  # the parameters before the step
+
+
+@pytest.mark.parametrize("name,hyper,step", [
+    # the first step from rest, worked out by hand from each docstring's update rule
+    ("SGD", dict(lr=0.1, momentum=0.9), lambda g: 0.1 * g),
+    ("SGD", dict(lr=0.1, weight_decay=0.5), lambda g: 0.1 * (g + 0.5 * P0)),
+    ("Adagrad", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # g / sqrt(g²)
+    ("RMSProp", dict(lr=0.1, alpha=0.75, eps=0.0), lambda g: 0.1 * g.sign() / 0.5),  # √(1-α)
+    ("Adam", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # both averages debiased
+    ("AdamW", dict(lr=0.1, eps=0.0, weight_decay=0.5), lambda g: 0.1 * g.sign() + 0.05 * P0),
+])
+def test_first_step_follows_the_update_rule(name: str, hyper: dict, step) -> None:
+    """Independently of torch.optim: the first step of each optimizer, from its formula."""
+    p = torch.nn.Parameter(P0.clone())
+    g = torch.tensor([0.5, -2.0, 0.25], dtype=torch.float64)
+    p.grad = g.clone()
+    optim.OPTIMIZERS[name][0]([p], **hyper).step()
+    torch.testing.assert_close(P0 - p.detach(), step(g), rtol=1e-12, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- course_utils.sgd

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.learner import DeviceData, fit, set_seed
-from course_utils.widgets import make_text_generator
 from course_utils.text import (
     Char3Model,
     CharLoopConcatModel,
@@ -33,6 +32,7 @@ from course_utils.text import (
     split_text,
     word_overlap,
 )
+from course_utils.widgets import make_text_generator
 
 TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 20
 
@@ -200,14 +200,22 @@ def test_stateful_gru_learns_a_repeating_text_with_fit(vocab):
 
 
 def test_get_next_and_get_next_n(vocab):
+    """get_next is the model's most likely next character; get_next_n feeds its own output
+    back in, one window of len(inp) characters at a time."""
     set_seed(0)
-    m3 = Char3Model(len(vocab), 4, 16)
-    assert get_next(m3, "the", vocab) in vocab.chars
-    m8 = CharRnn(len(vocab), 4, 16)
+    m3 = Char3Model(len(vocab), 4, 16).eval()
+    with torch.no_grad():
+        out3 = m3(*vocab.encode("the").view(3, 1))
+    assert get_next(m3, "the", vocab) == vocab.chars[out3.argmax(-1).item()]
+    m8 = CharRnn(len(vocab), 4, 16).eval()
     out = get_next_n(m8, "the cat ", 10, vocab)
     assert out.startswith("the cat ") and len(out) == 18
-    seq = CharSeqRnn(len(vocab), 4, 16)
-    assert get_next(seq, "the cat ", vocab) in vocab.chars
+    for i in range(8, 18):  # every added character is get_next of the 8 before it
+        assert out[i] == get_next(m8, out[i - 8 : i], vocab)
+    seq = CharSeqRnn(len(vocab), 4, 16).eval()
+    with torch.no_grad():
+        last = seq(vocab.encode("the cat ").view(1, -1))[-1]
+    assert get_next(seq, "the cat ", vocab) == vocab.chars[last.argmax(-1).item()]
 
 
 def test_sample_text_is_seeded_and_greedy_at_zero(vocab):

@@ -329,6 +329,19 @@ def cells_needed(path: Path, *snippets: str, cells: list[int] = ()) -> list[int]
     return sorted(needed)
 
 
+def run_headless(path: Path, indices: list[int], timeout: int = 600) -> None:
+    """Run the cells `indices` of the notebook `path` (in order) in a fresh kernel of this
+    environment, from the notebook's folder as JupyterLab does; raise on the first error.
+    Nothing is written back to the notebook."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    keep = set(indices)
+    nb.cells = [c for i, c in enumerate(nb.cells) if i in keep]
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+
+
 def recorded_seconds(path: Path) -> dict[int, float | None]:
     """Seconds each code cell took when its outputs were committed (nbclient records the
     timestamps in the cell metadata); None where unknown."""
@@ -420,6 +433,10 @@ class Lab:
         """Edit > Clear Outputs of All Cells: the committed outputs and counts go away."""
         self.menu("Edit", "editmenu:clear-all")
         expect(self.page.locator(f"{CELLS_SEL} .jp-OutputArea-output")).to_have_count(0)
+        # No execution count is left from the committed file: a cell counts as run only once
+        # the kernel has given it a new one (see wait_ran).
+        numbered = self.page.locator(f"{CELLS_SEL} .jp-InputPrompt", has_text=re.compile(r"\d"))
+        expect(numbered).to_have_count(0)
 
     def wait_ran(self, indices: list[int], timeout_ms: int) -> None:
         """Wait until every cell in `indices` shows '[n]:' or a traceback appears; then

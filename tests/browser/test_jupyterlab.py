@@ -22,11 +22,9 @@ from pathlib import Path
 import pytest
 from lab_driver import (
     NOTEBOOKS,
-    REPO,
     Lab,
     cells_needed,
     cheap_plot_cells,
-    code_cells,
     expect,
     find_cell,
     image_cells,
@@ -35,7 +33,6 @@ from lab_driver import (
 pytestmark = pytest.mark.browser
 
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
-MODELS = REPO / "data" / "models"
 
 # Time the plot-only lessons may spend re-running cells, judged from the recorded times of
 # their committed outputs (the whole module must stay under 5 minutes on a 2-core laptop).
@@ -137,9 +134,9 @@ def test_lesson5_movielens(lab: Lab) -> None:
     check_plots(lab, "lesson5-movielens.ipynb")
 
 
-def test_lesson5_embeddings(lab: Lab) -> None:
-    """The embedding explorer: choose a movie -> its neighbours change; choose a PCA
-    component -> the movies at its ends change."""
+def test_lesson5_embeddings(lab: Lab, collab_model: Path) -> None:
+    """The embedding explorer, on the saved model (`collab_model`): choose a movie -> its
+    neighbours change; choose a PCA component -> the movies at its ends change."""
     path = NOTEBOOKS / notebook("lesson5-embeddings.ipynb")
     explorer_cell = find_cell(path, "make_embedding_explorer(")
     lab.open(path.name)
@@ -223,24 +220,18 @@ def test_lesson6_sgd(lab: Lab) -> None:
     lab.screenshot("optimizer-explorer", lab.cell(explorer_cell))
 
 
-def test_lesson6_rnn(lab: Lab) -> None:
-    """The text generator, rebuilt from the saved char-RNN as the lesson explains, writes new
-    text when the seed text changes."""
+def test_lesson6_rnn(lab: Lab, char_model: Path) -> None:
+    """The text generator, rebuilt from a saved char-RNN (`char_model`) as the lesson explains,
+    writes new text when the seed text changes."""
     path = NOTEBOOKS / notebook("lesson6-rnn.ipynb")
-    generator_cell = find_cell(path, "make_text_generator(")
-    saved = re.search(r"[\w.-]+\.pt\b", dict(code_cells(path))[generator_cell])
-    assert saved, "the generator cell names no saved model (*.pt)"
+    find_cell(path, "make_text_generator(")  # the lesson builds the generator this way
     lab.open(path.name)
-    if (MODELS / saved.group()).exists():  # trained by an earlier run: rebuild the widget
-        lab.run_cells(cells_needed(path))  # the lesson's imports and settings
-        cell = lab.run_scratch(
-            "from course_utils.data import REPO_DATA\n"
-            "from course_utils.text import make_text_generator\n\n"
-            f'make_text_generator(REPO_DATA / "models" / "{saved.group()}")'
-        )
-    else:  # a fresh clone: train it here, as a student would
-        lab.run_all(timeout_ms=600_000)
-        cell = lab.cell(generator_cell)
+    lab.run_cells(cells_needed(path))  # the lesson's imports and settings
+    cell = lab.run_scratch(
+        "from course_utils import model_path\n"
+        "from course_utils.widgets import make_text_generator\n\n"
+        f'make_text_generator(model_path("{char_model.name}"))'
+    )
     out = cell.locator(".jp-OutputArea")
     lab.assert_widgets_ok(out)
     expect(out.locator(".widget-slider")).to_have_count(2)  # length, temperature
