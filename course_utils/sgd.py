@@ -41,13 +41,14 @@ OPTIMIZER_NAMES = ["SGD", "momentum", "Adagrad", "RMSProp", "Adam", "AdamW"]
 
 
 def line_data(n: int = 10_000, a: float = 3.0, b: float = 8.0, noise: float = 0.3,
-              offset: float = 0.0, seed: int = 42) -> tuple[Tensor, Tensor]:
-    """`x ~ U(offset, offset + 1)`, `y = a*x + b + N(0, noise²)`; two float32 tensors of shape (n,).
+              offset: float = 0.0, seed: int = 42, scale: float = 1.0) -> tuple[Tensor, Tensor]:
+    """`x ~ U(offset, offset + scale)`, `y = a*x + b + N(0, noise²)`; two float32 tensors of
+    shape (n,). `excel/graddesc.xlsx` uses `line_data(30, scale=5.0)`, rounded to 3 decimals.
 
     Uses its own random generator, so the data are the same whatever ran before.
     """
     g = torch.Generator().manual_seed(seed)
-    x = torch.rand(n, generator=g) + offset
+    x = torch.rand(n, generator=g) * scale + offset
     y = a * x + b + noise * torch.randn(n, generator=g)
     return x, y
 
@@ -90,24 +91,27 @@ def plot_contours(x: Tensor, y: Tensor, ax: plt.Axes, a_lim: Sequence[float] = (
 
 
 def make_optimizer(name: str, params: Sequence[Tensor], lr: float, beta1: float = 0.9,
-                   beta2: float = 0.99, weight_decay: float = 0.01) -> torch.optim.Optimizer:
+                   beta2: float = 0.99, weight_decay: float = 0.01, eps: float | None = None,
+                   l2: float = 0.0) -> torch.optim.Optimizer:
     """One of `OPTIMIZER_NAMES` from `course_utils.optim`.
 
     `beta1` is the momentum of "momentum" and Adam's β1; `beta2` is RMSProp's α and Adam's β2;
-    `weight_decay` is used by AdamW only.
+    `weight_decay` is used by AdamW only, `l2` (added to the gradient) by Adam only; `eps`
+    (None: the class's default) by the adaptive methods.
     """
+    e = {} if eps is None else {"eps": eps}
     if name == "SGD":
         return optim.SGD(params, lr=lr)
     if name == "momentum":
         return optim.SGD(params, lr=lr, momentum=beta1)
     if name == "Adagrad":
-        return optim.Adagrad(params, lr=lr)
+        return optim.Adagrad(params, lr=lr, **e)
     if name == "RMSProp":
-        return optim.RMSProp(params, lr=lr, alpha=beta2)
+        return optim.RMSProp(params, lr=lr, alpha=beta2, **e)
     if name == "Adam":
-        return optim.Adam(params, lr=lr, betas=(beta1, beta2))
+        return optim.Adam(params, lr=lr, betas=(beta1, beta2), weight_decay=l2, **e)
     if name == "AdamW":
-        return optim.AdamW(params, lr=lr, betas=(beta1, beta2), weight_decay=weight_decay)
+        return optim.AdamW(params, lr=lr, betas=(beta1, beta2), weight_decay=weight_decay, **e)
     raise ValueError(f"Unknown optimizer {name!r}; choose one of {OPTIMIZER_NAMES}.")
 
 
@@ -125,10 +129,11 @@ def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.opti
 
     `make_opt(params)` builds the optimizer, e.g. `lambda p: optim.Adam(p, lr=0.3)`.
     Every step uses all the data, so the path shows the optimizer, not sampling noise.
-    If the loss overflows (too high a learning rate), the path stops there.
+    If the loss overflows (too high a learning rate), the path stops there. `(a, b)` have the
+    dtype of `x` (float64 data: a float64 path).
     """
-    a = torch.tensor(float(start[0]), requires_grad=True)
-    b = torch.tensor(float(start[1]), requires_grad=True)
+    a = torch.tensor(float(start[0]), dtype=x.dtype, requires_grad=True)
+    b = torch.tensor(float(start[1]), dtype=x.dtype, requires_grad=True)
     opt = make_opt([a, b])
     params, losses = [], []
     for _ in range(steps + 1):
