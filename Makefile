@@ -10,10 +10,14 @@
 # https://pytorch.org/get-started/locally/). On macOS every build of torch runs on the CPU
 # and Apple's GPU (MPS); the CPU index serves it too.
 PYTHON ?= python3
+comma  := ,
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 NB     ?=
+# The notebook tier runs two notebooks at a time (pytest-xdist; each keeps its own kernel):
+# most lessons train small models on one thread. NB_PARALLEL= runs them one by one.
+NB_PARALLEL ?= -n 2 --dist loadscope
 LOCK   := requirements/lock-linux-cpu.txt
 
 TORCH         ?= cpu
@@ -22,8 +26,8 @@ TORCH_INDEX   ?= https://download.pytorch.org/whl/$(TORCH)
 TORCH_PIP_ARGS ?= --index-url $(TORCH_INDEX)
 TORCH_VERSION := $(shell sed -n 's/^torch==\([0-9][0-9.]*\).*/\1/p' $(LOCK))
 
-# `make lock`: what the lock covers (every extra a maintainer installs) and for which system.
-LOCK_EXTRAS     ?= $(shell $(PY) -c "import tomllib; print(' '.join('--extra ' + e for e in tomllib.load(open('pyproject.toml', 'rb'))['project'].get('optional-dependencies', {}) if e != 'kaggle'))" 2>/dev/null)
+# The extras a maintainer installs (the lock covers them): all of pyproject.toml's but kaggle.
+EXTRAS := $(shell sed -n '/^\[project.optional-dependencies\]/,/^\[/s/^\([a-z][a-z0-9_-]*\) = \[.*/\1/p' pyproject.toml | grep -vx kaggle | paste -sd, -)
 LOCK_PYTHON     ?= 3.11
 LOCK_PLATFORM   ?= x86_64-manylinux_2_28
 # Where `make lock` reads the CPU build's metadata (a page of links to the torch wheels).
@@ -58,7 +62,7 @@ test-fast: setup
 
 tiers:
 	@status=0; \
-	for tier in "" "-m libreoffice" "--nbval notebooks/" "tests/browser"; do \
+	for tier in "" "-m libreoffice" "--nbval notebooks/ $(NB_PARALLEL)" "tests/browser"; do \
 	  echo "==> pytest $$tier"; $(PY) -m pytest $$tier || status=1; \
 	done; exit $$status
 
@@ -68,7 +72,7 @@ test-latest:
 	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --upgrade pip
 	.venv-latest/bin/python -m pip install --upgrade torch $(TORCH_PIP_ARGS)
-	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager -e '.[test]'
+	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager -e '.[$(EXTRAS)]'
 	.venv-latest/bin/python -m pip list
 	@$(MAKE) --no-print-directory tiers VENV=.venv-latest
 
@@ -83,7 +87,7 @@ lock:
 	$(PY) -m pip install --quiet 'uv>=0.5'
 	@mkdir -p requirements
 	echo "torch==$(or $(TORCH_VERSION),$(error set TORCH_VERSION))+cpu" > $(VENV)/torch-cpu.txt
-	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) \
+	$(BIN)/uv pip compile pyproject.toml $(patsubst %,--extra %,$(subst $(comma), ,$(EXTRAS))) \
 	  --python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) \
 	  --index-url https://pypi.org/simple --find-links $(LOCK_TORCH_LINKS) \
 	  --constraint $(VENV)/torch-cpu.txt --no-emit-package torch \
