@@ -68,11 +68,15 @@ tiers:
 
 # The newest releases the bounds in pyproject.toml allow (torch too), in .venv-latest, then
 # every tier: run it now and then to learn early what a new pandas or torch breaks.
+# LATEST_TORCH=torch==2.13.0 keeps one torch while everything else moves.
+LATEST_TORCH ?= torch
 test-latest:
 	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --upgrade pip
-	.venv-latest/bin/python -m pip install --upgrade torch $(TORCH_PIP_ARGS)
-	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager -e '.[$(EXTRAS)]'
+	.venv-latest/bin/python -m pip install --upgrade $(LATEST_TORCH) $(TORCH_PIP_ARGS)
+	.venv-latest/bin/python -c "import torch; print('torch==' + torch.__version__)" > .venv-latest/torch.txt
+	.venv-latest/bin/python -m pip install --upgrade --upgrade-strategy eager \
+	  --constraint .venv-latest/torch.txt -e '.[$(EXTRAS)]'
 	.venv-latest/bin/python -m pip list
 	@$(MAKE) --no-print-directory tiers VENV=.venv-latest
 
