@@ -33,7 +33,7 @@ LOCK_PLATFORM   ?= x86_64-manylinux_2_28
 # Where `make lock` reads the CPU build's metadata (a page of links to the torch wheels).
 LOCK_TORCH_LINKS ?= https://download.pytorch.org/whl/torch/
 
-.PHONY: setup lab test test-fast test-latest tiers lock notebooks workbooks site bench lint
+.PHONY: setup lab test test-fast test-latest tiers lock notebooks workbooks site bench gpu-check lint
 
 setup: $(VENV)/.installed
 
@@ -115,10 +115,18 @@ workbooks: setup
 site: setup
 	$(PY) -m sphinx -E -b html -d build/doctrees docs build/site
 
+# The benchmarks (README, Performance): `python -m tools.bench {fit,step,collab,rnn,notebooks}`
 bench: setup
 	$(PY) -m tools.bench fit
+	$(PY) -m tools.bench step
 	$(PY) -m tools.bench collab
 	$(PY) -m tools.bench rnn
+	$(PY) -m tools.bench notebooks
+
+# On a CUDA machine: the benchmarks and every notebook on the GPU, their quality gates, one
+# table. Fails with a message where PyTorch sees no CUDA device (set up with TORCH=cu128 ...).
+gpu-check: setup
+	$(PY) -m tools.bench gpu --budget 120
 
 lint: setup
 	$(BIN)/ruff check course_utils tools tests notebooks conftest.py

@@ -29,6 +29,7 @@ from course_utils.learner import (
     History,
     _to_tensor,
     fit,
+    fused_ok,
     one_cycle,
     predict,
     sigmoid_range,
@@ -330,7 +331,7 @@ def train_collab(model: nn.Module, data: DeviceData, epochs: int, lr: float, l2:
     (the validation MSE) and rmse.
     """
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=eps,
-                            weight_decay=wd)
+                            weight_decay=wd, fused=fused_ok(data.device))
     loss_fn = l2_loss(model, l2) if l2 else F.mse_loss
     return fit(model, data, epochs, opt, loss_fn, metrics=[rmse], sched=one_cycle(lr),
                progress=progress)
