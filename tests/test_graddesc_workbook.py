@@ -30,6 +30,25 @@ SHEET_NAMES = ["intro", "compare", "data", *(s.name for s in gw.SHEETS), "about"
 TOL = 1e-6
 
 
+def read_trajectory(ws) -> np.ndarray:
+    """The `(a, b)` after each step, shape `(gw.STEPS + 1, 2)` (row 0: the start), from a sheet
+    whose formulas have been computed (open with `openpyxl.load_workbook(data_only=True)`)."""
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == "step t":
+            head = row[0].row
+            break
+    else:
+        raise ValueError(f"Sheet {ws.title!r} has no step table (no 'step t' header).")
+    headers = [c.value for c in ws[head]]
+    ca, cb = headers.index("new a") + 1, headers.index("new b") + 1
+    values = [(ws.cell(r, ca).value, ws.cell(r, cb).value)
+              for r in range(head + 1, head + 2 + gw.STEPS)]
+    if any(not isinstance(v, int | float) for pair in values for v in pair):
+        raise ValueError(f"Sheet {ws.title!r} has no computed values for a, b: recalculate it.")
+    return np.array(values, dtype=np.float64)
+
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     return gw.build(tmp_path_factory.mktemp("wb") / "graddesc.xlsx", cached_values=False)
@@ -137,7 +156,7 @@ def test_committed_workbook_holds_computed_values(data, results) -> None:
     problems = common.value_problems(wf, wv)
     assert not problems, f"{problems[:5]}: rebuild with LibreOffice installed"
     for sheet in gw.SHEETS:
-        got = gw.read_trajectory(wv[sheet.name])
+        got = read_trajectory(wv[sheet.name])
         np.testing.assert_allclose(got, gw.reference_trajectory(sheet, *data), rtol=TOL, atol=0,
                                    err_msg=sheet.name)
         want = results[sheet.name]
@@ -252,7 +271,7 @@ def test_libreoffice_matches_course_utils(built: Path, tmp_path: Path) -> None:
     for path, xy, hyper in ((original, (x, y), {}), (modified, (x2, y2), overrides)):
         wv = openpyxl.load_workbook(path, data_only=True)
         for sheet in gw.SHEETS:
-            got = gw.read_trajectory(wv[sheet.name])  # raises if LibreOffice computed nothing
+            got = read_trajectory(wv[sheet.name])  # raises if LibreOffice computed nothing
             want = gw.reference_trajectory(sheet, *xy, hyper=hyper.get(sheet.name))
             assert got.shape == want.shape == (gw.STEPS + 1, 2)
             np.testing.assert_allclose(got, want, rtol=TOL, atol=0,

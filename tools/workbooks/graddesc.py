@@ -46,7 +46,7 @@ from tools.workbooks.common import (
     text_block,
 )
 
-__all__ = ["LR_GRID", "SHEETS", "STEPS", "build", "hyper_cells", "make_data", "read_trajectory",
+__all__ = ["LR_GRID", "SHEETS", "STEPS", "build", "hyper_cells", "make_data",
            "reference_trajectory", "steps_to_target", "tune"]
 
 N_ROWS = 30          # data points
@@ -548,24 +548,6 @@ def reference_trajectory(sheet: Sheet | str, x: Sequence[float], y: Sequence[flo
     xs = torch.tensor(np.asarray(x, dtype=np.float64))
     ys = torch.tensor(np.asarray(y, dtype=np.float64))
     return sgd.run_path(xs, ys, make, start=(h["a0"], h["b0"]), steps=steps).params
-
-
-def read_trajectory(ws: Worksheet) -> np.ndarray:
-    """The `(a, b)` after each step, shape `(STEPS + 1, 2)` (row 0: the start), from a sheet
-    whose formulas have been computed (open with `openpyxl.load_workbook(data_only=True)`)."""
-    for row in ws.iter_rows(min_col=1, max_col=1):
-        if row[0].value == "step t":
-            head = row[0].row
-            break
-    else:
-        raise ValueError(f"Sheet {ws.title!r} has no step table (no 'step t' header).")
-    headers = [c.value for c in ws[head]]
-    ca, cb = headers.index("new a") + 1, headers.index("new b") + 1
-    values = [(ws.cell(r, ca).value, ws.cell(r, cb).value)
-              for r in range(head + 1, head + 2 + STEPS)]
-    if any(not isinstance(v, int | float) for pair in values for v in pair):
-        raise ValueError(f"Sheet {ws.title!r} has no computed values for a, b: recalculate it.")
-    return np.array(values, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- the workbook
