@@ -327,8 +327,9 @@ def train_collab(model: nn.Module, data: DeviceData, epochs: int, lr: float, l2:
     AdamW with `betas=(0.9, 0.99)` (as fastai) and `eps=1e-4` (PyTorch's default is 1e-8):
     Adam divides each step by sqrt(running mean of squared gradients) + eps, and for a
     movie with a few ratings that mean is tiny most of the time, so without a larger eps
-    its rarely-seen row takes huge steps. Returns `fit`'s History with columns valid_loss
-    (the validation MSE) and rmse.
+    its rarely-seen row takes huge steps. `fused=True` where PyTorch supports it on the
+    device (`fused_ok`): the same update in one pass, 2-3x faster for embedding tables.
+    Returns `fit`'s History with columns valid_loss (the validation MSE) and rmse.
     """
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=eps,
                             weight_decay=wd, fused=fused_ok(data.device))

@@ -409,16 +409,16 @@ def bench_step(args: argparse.Namespace) -> dict:
 # --------------------------------------------------------------------------- collab
 
 
-def _train_collab_run(train, valid, bs: int, device: torch.device) -> Callable:
-    """One epoch of `train_collab` (50 factors, one cycle, validation): `() -> (samples, timer)`."""
+def _train_collab_run(train, valid, bs: int, device: torch.device, epochs: int) -> Callable:
+    """`train_collab` (50 factors, one cycle, validation every epoch): `() -> (samples, timer)`."""
     data, users, movies = collab_data(train, valid, bs=bs, device=device)
 
     def run() -> tuple[int, _Timer]:
         set_seed(42)
         model = EmbeddingDotBias(len(users), len(movies), n_factors=50)
         with _Timer(device) as t:
-            train_collab(model, data, 1, lr=5e-3, l2=0.07, progress=False)
-        return data.n_train, t
+            train_collab(model, data, epochs, lr=5e-3, l2=0.07, progress=False)
+        return epochs * data.n_train, t
 
     return run
 
@@ -438,15 +438,15 @@ def _fastai_learner(train, valid, bs: int, device: torch.device):
                           y_range=(0, 5.5))
 
 
-def _fastai_run(train, valid, bs: int, device: torch.device) -> Callable:
-    """One epoch of fastai's `fit_one_cycle` (validation included): `() -> (samples, timer)`."""
+def _fastai_run(train, valid, bs: int, device: torch.device, epochs: int) -> Callable:
+    """fastai's `fit_one_cycle` (validation every epoch): `() -> (samples, timer)`."""
 
     def run() -> tuple[int, _Timer]:
         set_seed(42)
         learn = _fastai_learner(train, valid, bs, device)
         with learn.no_bar(), learn.no_logging(), _Timer(device) as t:
-            learn.fit_one_cycle(1, 5e-3, wd=0.1)
-        return len(train), t
+            learn.fit_one_cycle(epochs, 5e-3, wd=0.1)
+        return epochs * len(train), t
 
     return run
 
@@ -476,14 +476,16 @@ def _fastai_mse(splits: dict, device: torch.device) -> dict[str, float]:
 
 def _collab_speeds(train, valid, batch_sizes: tuple[int, ...], device: torch.device,
                    repeats: int, fastai: bool) -> dict:
-    """Samples per second of train_collab (and of fastai's collab_learner): one epoch with
-    validation, warm, median of `repeats` interleaved runs. `bs{N}_vs_fastai`: the median
-    of paired speed ratios in `_clock` seconds."""
+    """Samples per second of train_collab (and of fastai's collab_learner), validation
+    included: 1 epoch at batch size 64, 5 above (a few seconds a run), warm, median of
+    `repeats` interleaved runs. `bs{N}_vs_fastai`: the median of paired speed ratios in
+    `_clock` seconds."""
     out: dict = {}
     for bs in batch_sizes:
-        runs = {"train_collab": _train_collab_run(train, valid, bs, device)}
+        epochs = 1 if bs < 256 else 5
+        runs = {"train_collab": _train_collab_run(train, valid, bs, device, epochs)}
         if fastai:
-            runs["fastai"] = _fastai_run(train, valid, bs, device)
+            runs["fastai"] = _fastai_run(train, valid, bs, device, epochs)
         times = _interleaved(runs, repeats)
         for k, v in times.items():
             out[f"{k}_bs{bs}_samples_per_s"] = statistics.median(_per_s(v))
@@ -547,8 +549,8 @@ def bench_collab(args: argparse.Namespace) -> dict:
     speed = _collab_speeds(*splits[f"seed {SPLIT_SEEDS[0]}"], batch_sizes, device,
                            min(args.repeats, 3), fastai)
     result |= speed
-    print(f"samples/s, 1 epoch with validation, warm, median of {min(args.repeats, 3)} "
-          "interleaved runs: " + ", ".join(
+    print(f"samples/s with validation, warm, median of {min(args.repeats, 3)} interleaved "
+          "runs: " + ", ".join(
               f"batch size {bs}: train_collab {speed[f'train_collab_bs{bs}_samples_per_s']:,.0f}"
               + (f", fastai {speed[f'fastai_bs{bs}_samples_per_s']:,.0f} "
                  f"(train_collab {speed[f'bs{bs}_vs_fastai']:.1f}x faster in "
