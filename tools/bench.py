@@ -334,20 +334,28 @@ def _phase_chunks(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer
             yield [s / chunk * 1e6 for s in sums]
 
 
+def _kept(chunks: list[list[float]]) -> list[list[float]]:
+    """The chunks that took at most 1.5x the median chunk (none slowed by another process)."""
+    if not chunks:
+        return []
+    typical = statistics.median(sum(c) for c in chunks)
+    return [c for c in chunks if sum(c) <= 1.5 * typical]
+
+
 def _phase_table(runs: dict[str, Iterator[list[float]]], bs: int, seconds: float) -> list[dict]:
-    """Round-robin chunks of `runs` (one per optimizer) for about `seconds` each, at least 2
-    rounds, so that a change in the machine's load hits every run alike. Per phase: the mean
-    over the chunks, leaving out those that took over 1.5x the median chunk (another process
-    had the CPU); the start of an epoch (the shuffle) stays in, spread over its steps."""
+    """Round-robin chunks of `runs` (one per optimizer) for about `seconds` each, so that a
+    change in the machine's load hits every run alike, and until every run has at least 2 kept
+    chunks. Per phase: the mean over the kept chunks, those that took at most 1.5x the median
+    chunk (the others had the CPU taken by another process); the start of an epoch (the
+    shuffle) stays in, spread over its steps."""
     chunks: dict[str, list[list[float]]] = {k: [] for k in runs}
     t_end = time.perf_counter() + seconds * len(runs)
-    while min(map(len, chunks.values())) < 2 or time.perf_counter() < t_end:
+    while min(len(_kept(cs)) for cs in chunks.values()) < 2 or time.perf_counter() < t_end:
         for k, run in runs.items():
             chunks[k].append(next(run))
     rows = []
     for k, cs in chunks.items():
-        typical = statistics.median(sum(c) for c in cs)
-        kept = [c for c in cs if sum(c) <= 1.5 * typical]  # not the ones another process slowed
+        kept = _kept(cs)
         row = {"optimizer": k,
                **{f"{p}_us": statistics.mean(c[i] for c in kept) for i, p in enumerate(PHASES)}}
         row["step_us"] = sum(row[f"{p}_us"] for p in PHASES)
