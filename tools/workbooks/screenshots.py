@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
+from course_utils.data import atomic_write
 from tools.workbooks.common import INSTALL_HINT, find_soffice, profile
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -76,8 +76,8 @@ def render(module: str, shots: list[tuple[str, str, str]], out: Path, dpi: int =
         for page, sheet in zip(pages, order, strict=True):
             _trim(page)
             target = out / wanted[sheet][1]
-            shutil.copyfile(page, target.with_suffix(".tmp"))
-            os.replace(target.with_suffix(".tmp"), target)
+            with atomic_write(target) as tmp:
+                shutil.copyfile(page, tmp)
             written.append(target)
     return written
 
