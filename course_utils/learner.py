@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_utils.data import atomic_write
+from course_utils.data import atomic_write, show_progress
 
 __all__ = [
     "DeviceData",
@@ -581,7 +581,7 @@ class LossLog:
     def __init__(self, epochs: int, steps_per_epoch: int, beta: float = 0.98,
                  sync_every: int = 10, progress: bool | None = None) -> None:
         if progress is None:
-            progress = os.environ.get("COURSE_PROGRESS", "1") != "0"
+            progress = show_progress()
         self.steps_per_epoch, self.beta, self.sync_every = steps_per_epoch, beta, sync_every
         self.bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False,
                         unit="batch")

@@ -40,6 +40,7 @@ __all__ = [
     "data_dir",
     "model_path",
     "workbook_path",
+    "show_progress",
     "read_named",
     "find_dataset",
     "load_ml100k",
@@ -405,7 +406,7 @@ def _download(spec: Dataset) -> Path:
         rel, expected = next(iter(spec.files.items()))
         try:
             pooch.retrieve(url, known_hash=f"sha256:{expected}", fname=rel,
-                           path=dest / spec.name, progressbar=_progress())
+                           path=dest / spec.name, progressbar=show_progress())
         except ValueError as e:  # pooch's hash mismatch
             raise DataError(
                 f"The download of {url} does not match the pinned sha256 of {spec.name}/{rel} "
@@ -418,7 +419,7 @@ def _download(spec: Dataset) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         archive = pooch.retrieve(url, known_hash=spec.archive_hash, fname=fname, path=dest,
-                                 progressbar=_progress())
+                                 progressbar=show_progress())
     except ValueError as e:
         raise DataError(
             f"The download of {url} does not match its published hash ({e}). The archive was "
@@ -447,8 +448,8 @@ def _download(spec: Dataset) -> Path:
     return final
 
 
-def _progress() -> bool:
-    """Show download progress bars (pooch uses tqdm) unless `COURSE_PROGRESS=0`."""
+def show_progress() -> bool:
+    """Show progress bars (downloads, training) unless the environment says `COURSE_PROGRESS=0`."""
     return os.environ.get("COURSE_PROGRESS", "1") != "0"
 
 
