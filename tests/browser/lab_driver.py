@@ -272,8 +272,41 @@ def find_cell(path: Path, snippet: str) -> int:
     raise AssertionError(f"no code cell of {path.name} contains {snippet!r}")
 
 
+_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _loads(node: ast.AST) -> set[str]:
+    """Names an expression or simple statement reads, less those its own comprehensions and
+    lambdas bind."""
+    loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Load)}
+    own = set()
+    for scope in ast.walk(node):
+        if isinstance(scope, _SCOPES):
+            own |= {n.id for n in ast.walk(scope) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Store)}
+            own |= {a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)}
+    return loads - own
+
+
+def _stores(node: ast.AST) -> set[str]:
+    """Names a statement binds in the cell's namespace (not inside its functions)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    found = set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            found.add(child.id)
+        elif not isinstance(child, _SCOPES + (ast.comprehension,)):
+            found |= _stores(child)
+    return found
+
+
 def _names(source: str) -> tuple[set[str], set[str]]:
-    """(names a cell defines at top level, names it reads) -- IPython magics are ignored."""
+    """(names a cell defines at top level, names it reads from earlier cells) -- IPython magics
+    are ignored. Statements are read in order, so `x = f(x)` reads the earlier cell's `x`."""
     code = "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
     )
@@ -281,30 +314,46 @@ def _names(source: str) -> tuple[set[str], set[str]]:
         tree = ast.parse(code)
     except SyntaxError:
         return set(), set()
-    defined: set[str] = set()
+    defined, reads = _stores(tree), set()
+    functions: list[ast.AST] = []
 
-    def top_level(node: ast.AST) -> None:  # module-level bindings, not function locals
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                defined.add(child.name)
-            elif isinstance(child, ast.Import | ast.ImportFrom):
-                defined.update((a.asname or a.name).split(".")[0] for a in child.names)
-            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-                defined.add(child.id)
-            elif not isinstance(child, ast.Lambda | ast.comprehension | ast.GeneratorExp
-                                | ast.ListComp | ast.SetComp | ast.DictComp):
-                top_level(child)
+    def run(body: list[ast.stmt], bound: set[str]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                functions.append(stmt)  # runs later: judged against the whole cell below
+            elif isinstance(stmt, ast.For | ast.AsyncFor):
+                reads.update(_loads(stmt.iter) - bound)
+                bound |= {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+                run(stmt.body + stmt.orelse, bound)
+            elif isinstance(stmt, ast.If | ast.While):
+                reads.update(_loads(stmt.test) - bound)
+                run(stmt.body + stmt.orelse, bound)
+            elif isinstance(stmt, ast.With | ast.AsyncWith):
+                for item in stmt.items:
+                    reads.update(_loads(item.context_expr) - bound)
+                    if item.optional_vars is not None:
+                        bound |= {n.id for n in ast.walk(item.optional_vars)
+                                  if isinstance(n, ast.Name)}
+                run(stmt.body, bound)
+            elif isinstance(stmt, ast.Try):
+                run(stmt.body, bound)
+                for handler in stmt.handlers:
+                    reads.update(_loads(handler.type) - bound if handler.type else set())
+                    run(handler.body, bound | ({handler.name} if handler.name else set()))
+                run(stmt.orelse + stmt.finalbody, bound)
+            else:  # a simple statement reads its values before it binds its targets
+                reads.update(_loads(stmt) - bound)
+                bound |= _stores(stmt)
 
-    top_level(tree)
-    used, local = set(), set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            (used if isinstance(n.ctx, ast.Load) else local).add(n.id)
-        elif isinstance(n, ast.arg):
-            local.add(n.arg)
-    # Names bound anywhere in the cell (loop and comprehension variables, function locals,
-    # arguments) are its own, not read from an earlier cell.
-    return defined, used - local
+    run(tree.body, set())
+    for fn in functions:  # a function's free names: whatever the cell has not bound by then
+        local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Store)} | {a.arg for a in ast.walk(fn)
+                                                       if isinstance(a, ast.arg)}
+        free = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        reads.update(free - local - defined)
+    return defined, reads
 
 
 def cells_needed(path: Path, *snippets: str, cells: list[int] = ()) -> list[int]:
@@ -322,7 +371,7 @@ def cells_needed(path: Path, *snippets: str, cells: list[int] = ()) -> list[int]
             continue
         needed.add(i)
         defined, used = names[i]
-        for name in used - defined:
+        for name in used:
             providers = [j for j, _ in code if j < i and name in names[j][0]]
             if providers:
                 todo.append(providers[-1])

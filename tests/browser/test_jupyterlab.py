@@ -36,7 +36,7 @@ WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 
 # Time the plot-only lessons may spend re-running cells, judged from the recorded times of
 # their committed outputs (the whole module must stay under 5 minutes on a 2-core laptop).
-PLOT_BUDGET_S = 15
+PLOT_BUDGET_S = 20
 
 
 def notebook(name: str) -> str:
