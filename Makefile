@@ -129,4 +129,4 @@ gpu-check: setup
 	$(PY) -m tools.bench gpu --budget 120
 
 lint: setup
-	$(BIN)/ruff check course_utils tools tests notebooks conftest.py
+	$(BIN)/ruff check course_utils tools tests notebooks solutions docs conftest.py

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = ["course_utils", "tools", "tests", "notebooks", "conftest.py"]
+CHECKED = ["course_utils", "tools", "tests", "notebooks", "solutions", "docs", "conftest.py"]
 
 
 def test_ruff_clean():
