@@ -1,24 +1,5 @@
-"""Deep learning on tables: date and event features, categorical and continuous inputs, and
-the mixed-input network of Guo & Berkhahn, "Entity Embeddings of Categorical Variables" (2016).
-
-The Rossmann lesson (notebooks/lesson3-rossmann.ipynb) uses everything here:
-
-* `left_join`: a `merge(how="left")` that refuses to silently lose information: the result
-  has exactly the left table's rows, in order, and every row found its match.
-* `add_datepart`: one date column becomes year, month, week, day, weekday, day of year, the
-  month/quarter/year start and end flags, and the days elapsed since 1970.
-* `days_since`, `days_until`, `rolling_count`: how far each row is from the last and the next
-  event (a promotion, a holiday) of its group, and how many events fall within a week of it.
-* `TabularProcessor`: categorical columns become integer codes fixed on the training set
-  (0 = missing or never seen), continuous columns become normalised floats, with training
-  statistics only.
-* `emb_size`: the embedding-width rule of thumb `min(50, (cardinality + 1) // 2)`.
-* `MixedInputModel`: one embedding per categorical column, batch-normalised continuous
-  inputs, a stack of linear + ReLU + dropout layers, an output squashed into `y_range`.
-* `exp_rmspe` / `rmspe`: Kaggle's Rossmann metric, root mean squared percentage error.
-* `embedding_features`: replace each categorical code by its learned embedding vector, to
-  feed other models (trees, k-NN) with what the network learned.
-"""
+"""Deep learning on tables (the Rossmann lesson): joins, date and event features, inputs, the
+entity-embedding network of Guo & Berkhahn (2016) and Kaggle's Rossmann metric RMSPE."""
 
 from __future__ import annotations
 
@@ -33,22 +14,11 @@ from torch import Tensor, nn
 from course_utils.data import check_columns
 from course_utils.learner import sigmoid_range
 
-__all__ = [
-    "MixedInputModel",
-    "TabularProcessor",
-    "add_datepart",
-    "days_since",
-    "days_until",
-    "emb_size",
-    "embedding_features",
-    "exp_rmspe",
-    "left_join",
-    "rmspe",
-    "rolling_count",
-]
+__all__ = ["MixedInputModel", "TabularProcessor", "add_datepart", "days_since", "days_until",
+           "emb_size", "embedding_features", "exp_rmspe", "left_join", "rmspe", "rolling_count"]
 
 
-# --------------------------------------------------------------------------- joins
+# --------------------------------------------------------------------------- joins and dates
 
 
 def left_join(
@@ -59,15 +29,11 @@ def left_join(
     suffix: str = "_y",
     name: str = "the right table",
 ) -> pd.DataFrame:
-    """`left.merge(right, how="left")`, checked so that no row gained nulls.
+    """`left.merge(right, how="left")` that keeps `left`'s rows in order and loses nothing.
 
-    A left join keeps every row of `left`; a row without a partner in `right` silently gets
-    NaN in all of `right`'s columns, and a key that appears twice in `right` silently
-    duplicates rows. Both are bugs in feature engineering, so both raise a `ValueError`
-    that names the keys and shows unmatched examples. Columns present in both tables get
-    `suffix` on the right-hand copy (drop them after the join).
-
-    Returns the joined frame with the rows of `left` in their original order.
+    Raises `ValueError` (naming the keys, with examples) if a key is duplicated in `right`
+    (rows would be duplicated) or a row of `left` has no match (it would get NaNs). Columns in
+    both tables get `suffix` on the right-hand copy; `name` names `right` in the errors.
     """
     left_on = [left_on] if isinstance(left_on, str) else list(left_on)
     right_on = left_on if right_on is None else ([right_on] if isinstance(right_on, str)
@@ -94,26 +60,21 @@ def left_join(
     return out.drop(columns="_join")
 
 
-# --------------------------------------------------------------------------- dates
-
-
-DATEPART_ATTRS = ("Year", "Month", "Week", "Day", "Dayofweek", "Dayofyear", "Is_month_end",
-                  "Is_month_start", "Is_quarter_end", "Is_quarter_start", "Is_year_end",
-                  "Is_year_start")
-
-
 def add_datepart(df: pd.DataFrame, field: str, drop: bool = True,
                  prefix: str | None = None) -> pd.DataFrame:
-    """Expand the date column `field` into the parts a model can use (fastai's `add_datepart`).
-
-    Adds `Year, Month, Week` (ISO week), `Day, Dayofweek` (Monday=0), `Dayofyear`, the six
-    `Is_*_start/end` flags and `Elapsed` (days since 1970-01-01), each named with `prefix`
-    (default: `field` without a trailing "Date", so "Date" gives plain "Year", ...).
-    Returns a new frame; `drop=False` keeps the original column.
-    """
+    """Expand the date column `field` into model features (fastai's `add_datepart`): `Year, Month,
+    Week` (ISO), `Day, Dayofweek` (Monday=0), `Dayofyear`, six `Is_*_start/end` flags, `Elapsed`
+    (days since 1970), named with `prefix` (default: `field` less a trailing "Date"). Returns a new
+    frame; `drop=False` keeps `field`. Raises `ValueError` naming the column and an example value
+    if one is missing or not a date."""
     if prefix is None:
         prefix = field[:-4] if field.lower().endswith("date") else field
-    d = pd.to_datetime(check_columns(df, [field], "the table")[field])
+    col = check_columns(df, [field], "the table")[field]
+    d = pd.to_datetime(col, errors="coerce")
+    bad = col[d.isna()]
+    if len(bad):
+        raise ValueError(f"add_datepart: column {field!r} has {len(bad)} missing or non-date "
+                         f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first.")
     parts = {
         "Year": d.dt.year, "Month": d.dt.month, "Week": d.dt.isocalendar().week.astype("int64"),
         "Day": d.dt.day, "Dayofweek": d.dt.day_of_week, "Dayofyear": d.dt.day_of_year,
@@ -129,18 +90,10 @@ def add_datepart(df: pd.DataFrame, field: str, drop: bool = True,
 # --------------------------------------------------------------------------- events in time
 
 
-def _sorted_order(df: pd.DataFrame, by: str, date: str) -> np.ndarray:
-    """Row positions that sort `df` by group, then date (stable)."""
-    return np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
-
-
 def _days_to_event(df: pd.DataFrame, event: str, by: str, date: str, forward: bool) -> np.ndarray:
-    """Days from each row to its group's last (or, `forward`, next) event, aligned with `df`.
-
-    Within each group `by`, in date order, remember the date of the last event (`ffill`) or
-    take the next one (`bfill`) and subtract. NaN where there is none.
-    """
-    order = _sorted_order(check_columns(df, [event, by, date], "the table"), by, date)
+    """Days from each row to its group's last (`forward`: next) event, aligned with `df`."""
+    check_columns(df, [event, by, date], "the table")
+    order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))  # by group, then date
     d = df[date].iloc[order].reset_index(drop=True)
     g = df[by].iloc[order].reset_index(drop=True)
     event_dates = d.where(df[event].iloc[order].astype(bool).to_numpy()).groupby(g)
@@ -153,34 +106,27 @@ def _days_to_event(df: pd.DataFrame, event: str, by: str, date: str, forward: bo
 def days_since(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Date") -> pd.Series:
     """Days since the last row of the same group `by` where `event` was true (0 on the day).
 
-    The `get_elapsed` of the 2018 notebook, vectorised. NaN before a group's first event.
-    Works on rows in any order; returns a Series aligned with `df`.
+    The 2018 notebook's `get_elapsed`, vectorised; rows in any order; NaN before the first event.
     """
     out = _days_to_event(df, event, by, date, forward=False)
     return pd.Series(out, index=df.index, name=f"days_since_{event}")
 
 
 def days_until(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Date") -> pd.Series:
-    """Days until the next row of the same group where `event` is true (0 on the day).
-
-    The backward-looking twin of `days_since`; NaN after a group's last event.
-    """
+    """Days until the next row of the same group where `event` is true; NaN after the last."""
     out = _days_to_event(df, event, by, date, forward=True)
     return pd.Series(out, index=df.index, name=f"days_until_{event}")
 
 
 def rolling_count(df: pd.DataFrame, event: str, window: int = 7, by: str = "Store",
                   date: str = "Date", forward: bool = False) -> pd.Series:
-    """How many rows of the same group with `event` true lie within `window` days.
+    """How many rows of the same group with `event` true lie within `window` calendar days.
 
-    Backward (default): the window is the `window` days ending on the row's date;
-    forward: the `window` days starting on it. Both include the row itself. The window is
-    measured in calendar days, not rows, so a missing day is simply not counted.
-
-    Vectorised with one cumulative sum: after sorting by (group, date) each row's key is
-    `group * 10**6 + day number`, and the window's ends are found with `searchsorted`.
+    Backward (default): the days ending on the row's date; forward: the days starting on it.
+    After sorting by (group, date) each row's key is `group * 10**6 + day number`; the window's
+    ends are found with `searchsorted` and counted with one cumulative sum.
     """
-    order = _sorted_order(df, by, date)
+    order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
     day = (df[date].to_numpy()[order].astype("datetime64[D]").astype(np.int64))
     group = pd.factorize(df[by].to_numpy()[order])[0].astype(np.int64)  # ascending after sort
     key = group * 1_000_000 + (day - day.min())
@@ -197,28 +143,26 @@ def rolling_count(df: pd.DataFrame, event: str, window: int = 7, by: str = "Stor
     return pd.Series(out, index=df.index, name=f"{event}_{'fw' if forward else 'bw'}")
 
 
-# --------------------------------------------------------------------------- inputs
+# --------------------------------------------------------------------------- inputs and the model
 
 
-def emb_size(cardinality: int, max_size: int = 50) -> int:
-    """Embedding width for a categorical variable with `cardinality` codes (missing included).
-
-    The 2018 course's rule of thumb: half the number of codes, rounded up, at most 50.
-    """
-    return min(max_size, (cardinality + 1) // 2)
+def emb_size(cardinality: int) -> int:
+    """Embedding width for a column of `cardinality` codes (missing included): the 2018
+    course's rule of thumb, half the number of codes, rounded up, at most 50."""
+    if cardinality < 1:
+        raise ValueError(f"emb_size: cardinality must be at least 1, got {cardinality}. Count the "
+                         "codes with the 0 for missing (TabularProcessor.cardinalities()).")
+    return min(50, (cardinality + 1) // 2)
 
 
 @dataclass
 class TabularProcessor:
     """Turns a table into the two arrays a `MixedInputModel` takes, with training statistics.
 
-    `fit(train)` records, from the training rows only:
-      * for each categorical column, its sorted distinct values; code `i + 1` stands for
-        the i-th value and 0 for missing or never-seen values (so a value that only
-        appears in the test set maps to 0 instead of silently getting a new meaning);
-      * for each continuous column, the median (to fill gaps), mean and standard deviation.
-    `transform(df)` then returns `(cats, conts)`: int64 codes `(n, n_cat)` and float32
-    normalised values `(n, n_cont)`. Never fit on the validation or test set.
+    `fit(train)` records, from the training rows only, each categorical column's sorted values
+    (code `i + 1` is the i-th value, 0 is missing or never seen, so a value only in the test set
+    gets no new meaning) and each continuous column's median (fills gaps), mean and std.
+    `transform(df)` returns int64 codes `(n, n_cat)` and float32 normalised values `(n, n_cont)`.
     """
 
     cat_vars: list[str]
@@ -262,9 +206,6 @@ class TabularProcessor:
         return [(n, emb_size(n)) for n in self.cardinalities().values()]
 
 
-# --------------------------------------------------------------------------- the model
-
-
 class MixedInputModel(nn.Module):
     """The entity-embedding network for tables (Guo & Berkhahn 2016; fastai 0.7's model).
 
@@ -296,8 +237,7 @@ class MixedInputModel(nn.Module):
         self.emb_drop = nn.Dropout(emb_drop)
         self.bn_cont = nn.BatchNorm1d(n_cont)
         widths = [self.n_emb + n_cont, *szs]
-        self.lins = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:],
-                                                                    strict=True)])
+        self.lins = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], szs, strict=True)])
         for lin in self.lins:
             nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
         self.bns = nn.ModuleList([nn.BatchNorm1d(w) for w in szs]) if use_bn else None
@@ -321,15 +261,12 @@ class MixedInputModel(nn.Module):
         return x.squeeze(-1) if x.shape[-1] == 1 else x
 
 
-def embedding_features(model: MixedInputModel, cats: np.ndarray | Tensor) -> np.ndarray:
-    """Replace each categorical code by its learned embedding vector.
 
-    `cats` `(n, n_cat)` int codes -> float32 array `(n, model.n_emb)`: the concatenated rows
-    of each column's embedding table, ready for a tree ensemble or k-NN.
-    """
-    cats = torch.as_tensor(np.asarray(cats) if not isinstance(cats, Tensor) else cats)
-    with torch.no_grad():
-        cols = [e.weight.detach().cpu()[cats[:, i].cpu()] for i, e in enumerate(model.embs)]
+def embedding_features(model: MixedInputModel, cats: np.ndarray | Tensor) -> np.ndarray:
+    """Each categorical code replaced by its learned embedding vector, for trees or k-NN:
+    `cats` `(n, n_cat)` int codes -> float32 `(n, model.n_emb)`."""
+    cats = torch.as_tensor(cats).cpu()
+    cols = [e.weight.detach().cpu()[cats[:, i]] for i, e in enumerate(model.embs)]
     return torch.cat(cols, dim=1).numpy().astype(np.float32)
 
 
@@ -337,12 +274,8 @@ def embedding_features(model: MixedInputModel, cats: np.ndarray | Tensor) -> np.
 
 
 def exp_rmspe(pred: Tensor, targ: Tensor) -> Tensor:
-    """Root mean squared percentage error of `exp(pred)` against `exp(targ)`.
-
-    The model predicts log sales; Kaggle scored sales by RMSPE,
-    `sqrt(mean(((y - y_hat) / y) ** 2))`. With `y = exp(targ)`, `y_hat = exp(pred)` the
-    ratio is `1 - exp(pred - targ)`, computed without ever forming large numbers.
-    """
+    """Kaggle's RMSPE `sqrt(mean(((y - y_hat) / y) ** 2))` of `exp(pred)` against `exp(targ)`
+    (the model predicts log sales), as `1 - exp(pred - targ)`: no large numbers formed."""
     pct = 1 - torch.exp(pred.float() - targ.float())
     return torch.sqrt((pct**2).mean())
 
@@ -350,6 +283,9 @@ def exp_rmspe(pred: Tensor, targ: Tensor) -> Tensor:
 def rmspe(y_pred: np.ndarray | pd.Series, y_true: np.ndarray | pd.Series) -> float:
     """RMSPE on sales themselves (rows with true sales 0 must be left out beforehand)."""
     y_pred, y_true = np.asarray(y_pred, dtype=float), np.asarray(y_true, dtype=float)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"rmspe: y_pred has shape {y_pred.shape}, y_true {y_true.shape}: "
+                         "pass one prediction per true value, in the same order.")
     if (y_true == 0).any():
         raise ValueError("rmspe is undefined where the true value is 0 (Kaggle ignored those).")
     return float(np.sqrt(np.mean(((y_true - y_pred) / y_true) ** 2)))

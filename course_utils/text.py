@@ -1,22 +1,11 @@
-"""Character-level language models on Nietzsche: data helpers, models, sampling, a generator widget.
+"""Character-level language models on Nietzsche (lessons 6 and 7 of the 2018 course).
 
-Lesson 6 of the 2018 course built, one step at a time, models that read some characters of
-Nietzsche and predict the next one; lesson 7 made them stateful and swapped the plain RNN
-for a GRU and an LSTM. This module holds every model of that arc, in the order the lesson
-meets them:
-
-* `Char3Model`: three characters in, the fourth out, one hand-written hidden layer.
-* `CharLoopModel`, `CharLoopConcatModel`: the same layer in a loop over n characters.
-* `CharRnn`: the loop replaced by `nn.RNN`; `CharSeqRnn`: a prediction at every position.
-* `CharStatefulRnn`: the hidden state carried from batch to batch (truncated BPTT), with a
-  plain RNN, a GRU or an LSTM inside.
-
-and the helpers around them: a vocabulary, windows of text as tensors, the "batchify" layout
-that stateful models need, a sequence loss, greedy and temperature sampling, saving a model
-with its vocabulary, and an ipywidgets text generator.
-
-Every model returns log-probabilities (`F.log_softmax(..., dim=-1)`), so the loss is
-`F.nll_loss` (or `seq_nll_loss` for one prediction per position).
+The models, in the order the lesson meets them: `Char3Model` (three characters in, the fourth
+out), `CharLoopModel` and `CharLoopConcatModel` (a loop over n characters), `CharRnn` (`nn.RNN`)
+and `CharSeqRnn` (a prediction at every position), `CharStatefulRnn` (state carried from batch
+to batch; RNN, GRU or LSTM). Around them: a vocabulary, data layouts, a sequence loss, greedy and
+temperature sampling, saving a model with its vocabulary. Every model returns log-probabilities,
+so the loss is `F.nll_loss` (or `seq_nll_loss` for one prediction per position).
 """
 
 from __future__ import annotations
@@ -27,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -36,30 +24,10 @@ from torch import Tensor, nn
 from course_utils.data import atomic_write, sha256
 from course_utils.learner import load_model, save_model
 
-if TYPE_CHECKING:
-    pass
-
-__all__ = [
-    "Char3Model",
-    "CharLoopConcatModel",
-    "CharLoopModel",
-    "CharRnn",
-    "CharSeqRnn",
-    "CharStatefulRnn",
-    "Vocab",
-    "batchify",
-    "char_windows",
-    "get_next",
-    "get_next_n",
-    "identity_init",
-    "load_char_model",
-    "sample_text",
-    "save_char_model",
-    "seq_nll_loss",
-    "seq_windows",
-    "split_text",
-    "word_overlap",
-]
+__all__ = ["Char3Model", "CharLoopConcatModel", "CharLoopModel", "CharRnn", "CharSeqRnn",
+           "CharStatefulRnn", "Vocab", "batchify", "char_windows", "get_next", "get_next_n",
+           "identity_init", "load_char_model", "sample_text", "save_char_model", "seq_nll_loss",
+           "seq_windows", "split_text", "word_overlap"]
 
 PAD = "\0"  # index 0 of every vocabulary: padding, never in the text itself
 
@@ -69,12 +37,8 @@ PAD = "\0"  # index 0 of every vocabulary: padding, never in the text itself
 
 @dataclass(frozen=True)
 class Vocab:
-    """The characters a model knows: `chars[i]` is the character with index `i`.
-
-    Index 0 is the padding character `"\\0"`; the rest are the sorted unique characters
-    of the text. `char_indices` and `indices_char` are the two lookup tables the original
-    lesson used.
-    """
+    """The characters a model knows: `chars[i]` has index `i`; index 0 is the padding `"\\0"`,
+    then the text's sorted unique characters. `char_indices`, `indices_char`: the lesson's maps."""
 
     chars: tuple[str, ...]
 
@@ -113,11 +77,8 @@ class Vocab:
 
 
 def split_text(idx: Tensor, valid_frac: float = 0.1) -> tuple[Tensor, Tensor]:
-    """Split an encoded text into a training head and a contiguous validation tail.
-
-    A contiguous tail, not a random sample of windows: windows that overlap share all but one
-    character, so a random split would put near-copies of the training windows in validation.
-    """
+    """Split an encoded text into a training head and a contiguous validation tail (a random
+    split of overlapping windows would put near-copies of training windows in validation)."""
     if not 0 < valid_frac < 1:
         raise ValueError(f"valid_frac must be between 0 and 1, got {valid_frac}.")
     n_train = int(len(idx) * (1 - valid_frac))
@@ -125,12 +86,8 @@ def split_text(idx: Tensor, valid_frac: float = 0.1) -> tuple[Tensor, Tensor]:
 
 
 def char_windows(idx: Tensor, n: int, stride: int = 1) -> tuple[Tensor, Tensor]:
-    """Windows of `n` characters and the character after each one.
-
-    Returns `x` of shape `(n_windows, n)` and `y` of shape `(n_windows,)`: window `k` is
-    `idx[k*stride : k*stride + n]` and its target is `idx[k*stride + n]`. A window without
-    a next character to predict is dropped.
-    """
+    """Windows of `n` characters and the character after each one: `x` `(n_windows, n)` with
+    `x[k] = idx[k*stride : k*stride + n]`, `y` `(n_windows,)` with `y[k] = idx[k*stride + n]`."""
     n_windows = (len(idx) - n - 1) // stride + 1
     if n_windows < 1:
         raise ValueError(f"A text of {len(idx)} characters has no window of {n} plus a target.")
@@ -140,10 +97,8 @@ def char_windows(idx: Tensor, n: int, stride: int = 1) -> tuple[Tensor, Tensor]:
 
 
 def seq_windows(idx: Tensor, n: int) -> tuple[Tensor, Tensor]:
-    """Non-overlapping windows of `n` characters and the same windows shifted by one.
-
-    Returns `x` and `y`, both `(n_windows, n)`, with `y[k, j]` the character after `x[k, j]`.
-    """
+    """Non-overlapping windows of `n` characters, `x` and `y` both `(n_windows, n)`, with
+    `y[k, j]` the character after `x[k, j]`."""
     n_windows = (len(idx) - 1) // n
     if n_windows < 1:
         raise ValueError(f"A text of {len(idx)} characters has no window of {n} plus a target.")
@@ -155,13 +110,9 @@ def seq_windows(idx: Tensor, n: int) -> tuple[Tensor, Tensor]:
 def batchify(idx: Tensor, bs: int, bptt: int) -> tuple[Tensor, Tensor]:
     """Lay a text out as `bs` parallel streams, cut into chunks of `bptt`, for stateful models.
 
-    The text is split into `bs` contiguous streams (the classic "batchify": a
-    `(bs, stream_len)` matrix). Batch `i` holds chunk `i` of every stream, so batch `i+1`
-    continues exactly where batch `i` stopped, stream by stream, and a model may carry its
-    hidden state across batches. Returned as rows for `DeviceData(..., shuffle=False)`:
-    `x` and `y` of shape `(n_chunks * bs, bptt)`, where rows `i*bs ... (i+1)*bs - 1` are
-    batch `i` and `y` is `x` shifted one character along the text. Characters that do not
-    fill a whole chunk are dropped.
+    Batch `i` holds chunk `i` of every stream, so batch `i+1` continues each stream where batch
+    `i` stopped. Rows for `DeviceData(..., shuffle=False)`: `x`, `y` `(n_chunks * bs, bptt)`,
+    rows `i*bs ... (i+1)*bs - 1` are batch `i`, `y` is `x` shifted by one character.
     """
     stream_len = (len(idx) - 1) // bs
     n_chunks = stream_len // bptt
@@ -180,11 +131,9 @@ def batchify(idx: Tensor, bs: int, bptt: int) -> tuple[Tensor, Tensor]:
 def seq_nll_loss(out: Tensor, target: Tensor) -> Tensor:
     """Mean negative log-likelihood over every position of a sequence model.
 
-    `out`: log-probabilities `(seq_len, bs, vocab)`, the layout `nn.RNN` works in.
-    `target`: indices `(bs, seq_len)`, the layout of the data's rows. The target is
-    transposed to `(seq_len, bs)` to line up with `out`; `transpose` only swaps strides
-    (metadata), so the result is not contiguous in memory and needs `contiguous()` (a copy)
-    before `view` can flatten it.
+    `out`: log-probabilities `(seq_len, bs, vocab)`, the layout `nn.RNN` works in; `target`:
+    indices `(bs, seq_len)`, transposed to line up with `out`. `transpose` only swaps strides,
+    so the result needs `contiguous()` (a copy) before `view` can flatten it.
     """
     seq_len, bs, vocab = out.shape
     target = target.transpose(0, 1).contiguous().view(-1)
@@ -197,9 +146,7 @@ def seq_nll_loss(out: Tensor, target: Tensor) -> Tensor:
 class Char3Model(nn.Module):
     """Three characters in, the fourth out: one input, one hidden and one output layer.
 
-    The same three layers serve every character: the input layer turns a character's
-    embedding into a hidden-sized vector, the hidden layer mixes it into the running hidden
-    state (which starts at zeros), the output layer reads the final state.
+    The same three layers serve every character; the hidden state starts at zeros.
     Inputs: three `(bs,)` index tensors. Output: log-probabilities `(bs, vocab)`.
     """
 
@@ -223,9 +170,7 @@ class Char3Model(nn.Module):
 
 class CharLoopModel(nn.Module):
     """`Char3Model` as a loop over any number of characters; each input is *added* to `h`.
-
-    Input: `(bs, n_chars)` indices. Output: log-probabilities of the next character `(bs, vocab)`.
-    """
+    Input: `(bs, n_chars)` indices. Output: `(bs, vocab)` log-probabilities."""
 
     def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
         super().__init__()
@@ -244,12 +189,10 @@ class CharLoopModel(nn.Module):
 
 
 class CharLoopConcatModel(nn.Module):
-    """Like `CharLoopModel`, but the input is *concatenated* to `h` instead of added.
-
-    Adding puts the new character and the memory into the same numbers, where they can cancel
-    out; concatenating keeps them apart and lets the input layer learn how to combine them.
-    Input: `(bs, n_chars)` indices. Output: `(bs, vocab)` log-probabilities.
-    """
+    """Like `CharLoopModel`, but the input is *concatenated* to `h`: adding puts the character
+    and the memory into the same numbers, where they can cancel out; concatenating keeps them
+    apart and lets the input layer learn to combine them.
+    Input: `(bs, n_chars)` indices. Output: `(bs, vocab)` log-probabilities."""
 
     def __init__(self, vocab_size: int, n_fac: int, n_hidden: int) -> None:
         super().__init__()
@@ -271,9 +214,8 @@ class CharLoopConcatModel(nn.Module):
 class CharRnn(nn.Module):
     """The loop handed to `nn.RNN`; predicts the character after the window.
 
-    `nn.RNN` wants its input as `(seq_len, bs, n_fac)` and its hidden state as
-    `(n_layers, bs, n_hidden)`; it returns the hidden state after every step,
-    `outp` of shape `(seq_len, bs, n_hidden)`, and `outp[-1]` is the last one.
+    `nn.RNN` takes input `(seq_len, bs, n_fac)` and state `(n_layers, bs, n_hidden)` and returns
+    the state after every step, `outp` `(seq_len, bs, n_hidden)`; `outp[-1]` is the last one.
     Input: `(bs, seq_len)` indices. Output: `(bs, vocab)` log-probabilities.
     """
 
@@ -293,10 +235,7 @@ class CharRnn(nn.Module):
 
 class CharSeqRnn(CharRnn):
     """`CharRnn` with an output at every position: predicts each next character.
-
-    Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probabilities
-    (train with `seq_nll_loss`).
-    """
+    Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probs, for `seq_nll_loss`."""
 
     def forward(self, cs: Tensor) -> Tensor:
         inp = self.e(cs.T)
@@ -308,33 +247,18 @@ class CharSeqRnn(CharRnn):
 class CharStatefulRnn(nn.Module):
     """A sequence model that keeps its hidden state from one batch to the next.
 
-    Trained with truncated backpropagation through time: batch `i+1` continues the text of
-    batch `i` (see `batchify`), so the final hidden state of one batch is the right
-    starting state for the next. It is *detached* after each batch: the values carry over,
-    but gradients stop at the batch boundary, so each backward pass covers only `bptt` steps.
-    `reset()` zeroes the state (`fit` calls it at the start of each epoch and before
-    validation).
-
-    Args:
-        vocab_size, n_fac, n_hidden: vocabulary size, embedding size, hidden size.
-        cell: `"rnn"`, `"gru"` or `"lstm"`.
-        n_layers: stacked recurrent layers.
-        dropout: dropout between stacked layers and before the output layer.
-
+    Truncated backpropagation through time: batch `i+1` continues the text of batch `i` (see
+    `batchify`), so the last state of one batch starts the next. It is *detached*: the values
+    carry over, gradients stop at the batch boundary, so backward covers only `bptt` steps.
+    `reset()` zeroes the state (`fit` calls it each epoch and before validation).
+    `cell`: `"rnn"`, `"gru"` or `"lstm"`; `dropout`: between stacked layers and before the output.
     Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probabilities.
     """
 
     cells = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-    def __init__(
-        self,
-        vocab_size: int,
-        n_fac: int,
-        n_hidden: int,
-        cell: str = "gru",
-        n_layers: int = 1,
-        dropout: float = 0.0,
-    ) -> None:
+    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int, cell: str = "gru",
+                 n_layers: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         if cell not in self.cells:
             raise ValueError(f"cell must be one of {sorted(self.cells)}, got {cell!r}.")
@@ -373,11 +297,8 @@ class CharStatefulRnn(nn.Module):
 
 
 def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
-    """Set one layer's hidden-to-hidden weights to the identity (Le, Jaitly & Hinton 2015).
-
-    Each stacked layer has its own `weight_hh_l{layer}` of shape `(n_hidden, n_hidden)`;
-    this touches only the layer asked for.
-    """
+    """Set layer `layer`'s hidden-to-hidden weights `weight_hh_l{layer}` `(n_hidden, n_hidden)`
+    to the identity (Le, Jaitly & Hinton 2015); other stacked layers are left alone."""
     with torch.no_grad():
         w = getattr(rnn, f"weight_hh_l{layer}")
         w.copy_(torch.eye(w.shape[0], w.shape[1]))
@@ -386,14 +307,10 @@ def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
 # --------------------------------------------------------------------------- generation
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def get_next(model: nn.Module, inp: str, vocab: Vocab) -> str:
     """The model's most likely character after `inp` (a window-to-one-character model)."""
-    idx = vocab.encode(inp).to(_device(model))
+    idx = vocab.encode(inp).to(next(model.parameters()).device)
     model.eval()
     if isinstance(model, Char3Model):
         out = model(*idx[-3:].view(3, 1))  # three (1,) tensors
@@ -415,14 +332,8 @@ def get_next_n(model: nn.Module, inp: str, n: int, vocab: Vocab) -> str:
 
 
 @torch.no_grad()
-def sample_text(
-    model: CharStatefulRnn,
-    seed: str,
-    n: int,
-    vocab: Vocab,
-    temperature: float = 0.5,
-    generator: torch.Generator | None = None,
-) -> str:
+def sample_text(model: CharStatefulRnn, seed: str, n: int, vocab: Vocab, temperature: float = 0.5,
+                generator: torch.Generator | None = None) -> str:
     """Continue `seed` by `n` characters with a stateful model.
 
     The seed is read once to warm up the hidden state; then each character is drawn from
@@ -435,7 +346,7 @@ def sample_text(
         raise ValueError("Give at least one character of seed text.")
     if math.isnan(temperature):
         raise ValueError("temperature is NaN: use 0 (greedy), 0.5 (safe) .. 1.5 (wild).")
-    device = _device(model)
+    device = next(model.parameters()).device
     model.eval()
     model.reset()
     out = model(vocab.encode(seed).to(device).view(1, -1))  # (len(seed), 1, vocab)
@@ -471,9 +382,9 @@ def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> P
     """Save weights (`path`) plus a JSON sidecar (`path.json`) with the model's constructor
     arguments, vocabulary and the weights' sha256, so `load_char_model` can rebuild it without
     the data set and notice weights and vocabulary that do not belong together."""
-    if len(vocab) != model.config()["vocab_size"]:
+    if len(vocab) != model.e.num_embeddings:
         raise ValueError(f"The vocabulary has {len(vocab)} characters, the model "
-                         f"{model.config()['vocab_size']}: pass the vocabulary it was trained with.")
+                         f"{model.e.num_embeddings}: pass the vocabulary it was trained with.")
     path = save_model(model, path)
     meta = {"config": model.config(), "chars": "".join(vocab.chars), "weights_sha256": sha256(path)}
     with atomic_write(path.with_suffix(path.suffix + ".json")) as tmp:

@@ -45,6 +45,12 @@ def test_add_datepart_prefix_and_keep():
     assert add_datepart(df, "SaleDate", prefix="s_").columns.tolist()[0] == "s_Year"
 
 
+def test_add_datepart_names_the_column_and_a_bad_value():
+    df = pd.DataFrame({"SaleDate": ["2015-01-01", "2015-02-30", "2015-03-01", "soon"]})
+    with pytest.raises(ValueError, match=r"'SaleDate' has 2 missing or non-date .*'2015-02-30'"):
+        add_datepart(df, "SaleDate")
+
+
 # --------------------------------------------------------------------------- left_join
 
 
@@ -129,7 +135,10 @@ def test_rolling_count_matches_pandas_rolling_on_complete_days():
 
 
 def test_emb_size_rule():
-    assert [emb_size(n) for n in (3, 8, 13, 53, 1116)] == [2, 4, 7, 27, 50]
+    assert [emb_size(n) for n in (1, 3, 8, 13, 53, 1116)] == [1, 2, 4, 7, 27, 50]
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match=f"at least 1, got {bad}"):
+            emb_size(bad)
 
 
 def test_tabular_processor_uses_training_statistics_only():
@@ -190,3 +199,9 @@ def test_exp_rmspe_and_rmspe():
     assert rmspe(np.array([90.0, 240.0]), np.array([100.0, 200.0])) == pytest.approx(expected)
     with pytest.raises(ValueError, match="undefined"):
         rmspe([1.0], [0.0])
+
+
+@pytest.mark.parametrize("n_pred", [1, 3])  # 1 would broadcast silently
+def test_rmspe_refuses_different_lengths(n_pred):
+    with pytest.raises(ValueError, match=rf"y_pred has shape \({n_pred},\), y_true \(2,\)"):
+        rmspe(np.ones(n_pred), [1.0, 2.0])
