@@ -1,17 +1,5 @@
-"""Collaborative filtering: ids, data, the three models of lesson 5, and using them.
-
-The lesson predicts how a user would rate a movie from nothing but who rated what:
-
-* `IdMap` turns raw ids (userId 1..610, movieId 1..193609 with gaps) into contiguous
-  indices 0..n-1, because an embedding is a table with one row per index.
-* `top_crosstab` is the 15 x 15 table of the most active users and most-rated movies
-  that the spreadsheet `excel/collab_filter.xlsx` factorises.
-* `EmbeddingDot`, `EmbeddingDotBias`, `EmbeddingNet`: matrix factorisation, with biases,
-  and the neural-network version.
-* `collab_data`, `l2_loss`, `rmse`: what training them with `course_utils.fit` needs.
-* `recommend`, `popularity_fallback`, `cosine_neighbours`, `genre_correlations`,
-  `make_embedding_explorer`: what to do with a trained model.
-"""
+"""Collaborative filtering (lesson 5): ids and data, the three models (`EmbeddingDot`,
+`EmbeddingDotBias`, `EmbeddingNet`), training them (`train_collab`), using them (`recommend`)."""
 
 from __future__ import annotations
 
@@ -36,22 +24,9 @@ from course_utils.learner import (
 )
 
 __all__ = [
-    "EmbeddingDot",
-    "EmbeddingDotBias",
-    "EmbeddingNet",
-    "IdMap",
-    "UnknownIdError",
-    "cosine_neighbours",
-    "collab_data",
-    "genre_correlations",
-    "l2_loss",
-    "popularity_fallback",
-    "rated_by",
-    "recommend",
-    "rmse",
-    "split_ratings",
-    "top_crosstab",
-    "train_collab",
+    "EmbeddingDot", "EmbeddingDotBias", "EmbeddingNet", "IdMap", "UnknownIdError",
+    "cosine_neighbours", "collab_data", "genre_correlations", "l2_loss", "popularity_fallback",
+    "rated_by", "recommend", "rmse", "split_ratings", "top_crosstab", "train_collab",
     "unseen_in_training",
 ]
 
@@ -69,12 +44,8 @@ class UnknownIdError(KeyError):
 class IdMap:
     """Raw ids <-> contiguous indices `0..n-1`, the row numbers of an embedding table.
 
-    `IdMap(ratings["userId"], "user")` sorts the distinct ids and numbers them:
-    `index = {o: i for i, o in enumerate(uniq)}`. `encode` maps ids to indices and
-    raises `UnknownIdError` (naming the id) for one it has not seen; `decode` goes back.
-    `trained` (optional) are the ids that training sees; `encode(..., trained_only=True)`
-    refuses the others, whose rows training never moves.
-    """
+    `trained` (optional): the ids training sees; `encode(..., trained_only=True)` refuses the
+    others, whose rows training never moves."""
 
     def __init__(self, ids: Sequence | np.ndarray | pd.Series, name: str = "id",
                  trained: Sequence | np.ndarray | pd.Series | None = None) -> None:
@@ -123,23 +94,18 @@ class IdMap:
 
 
 def top_crosstab(ratings: pd.DataFrame, n_users: int = 15, n_movies: int = 15) -> pd.DataFrame:
-    """Ratings of the `n_users` most active users for the `n_movies` most-rated movies.
-
-    Rows are userIds, columns movieIds (both sorted), NaN where the user did not rate the
-    movie: the table `excel/collab_filter.xlsx` starts from. Ties in the counts are broken
-    by the smaller id, so the table is the same on every machine.
-    """
+    """Ratings of the `n_users` most active users (rows) for the `n_movies` most-rated movies,
+    NaN where unrated: the table `excel/collab_filter.xlsx` starts from. Ties in the counts go
+    to the smaller id, so the table is the same on every machine."""
     check_columns(ratings, ["userId", "movieId", "rating"], "ratings table")
 
-    def top(col: str, n: int) -> pd.Series:
-        counts = ratings.groupby(col)["rating"].count()
-        order = counts.reset_index().sort_values(["rating", col], ascending=[False, True])
-        return counts.loc[order[col].to_numpy()[:n]]
+    def top(col: str, n: int) -> np.ndarray:  # the n ids with the most ratings
+        counts = ratings.groupby(col)["rating"].count().reset_index()
+        return counts.sort_values(["rating", col], ascending=[False, True])[col].to_numpy()[:n]
 
-    top_users, top_movies = top("userId", n_users), top("movieId", n_movies)
-    top_r = ratings.join(top_users.rename("user_count"), how="inner", on="userId")
-    top_r = top_r.join(top_movies.rename("movie_count"), how="inner", on="movieId")
-    table = pd.crosstab(top_r["userId"], top_r["movieId"], top_r["rating"], aggfunc="sum")
+    r = ratings[ratings["userId"].isin(top("userId", n_users))
+                & ratings["movieId"].isin(top("movieId", n_movies))]
+    table = pd.crosstab(r["userId"], r["movieId"], r["rating"], aggfunc="sum")
     return table.sort_index().sort_index(axis=1).astype("float64")
 
 
@@ -154,33 +120,19 @@ def split_ratings(ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
 
 
 def unseen_in_training(train: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
-    """Mask over `valid`: True where its user or its movie has no rating in `train`.
-
-    The model predicts those ratings from embedding rows that training never moved (their
-    random start, a zero bias): a guess about a stranger, not something it learned.
-    """
+    """Mask over `valid`: True where its user or its movie has no rating in `train` (the model
+    then predicts from an embedding row training never moved: a guess, not something learned)."""
     return ~(valid["userId"].isin(train["userId"]) & valid["movieId"].isin(train["movieId"]))
 
 
-def collab_data(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    users: IdMap | None = None,
-    movies: IdMap | None = None,
-    target: str = "rating",
-    bs: int = 256,
-    device: str | torch.device | None = None,
-    drop_unseen: bool = False,
-    report: bool = False,
-) -> tuple[DeviceData, IdMap, IdMap]:
+def collab_data(train: pd.DataFrame, valid: pd.DataFrame, users: IdMap | None = None,
+                movies: IdMap | None = None, target: str = "rating", bs: int = 256,
+                device: str | torch.device | None = None, drop_unseen: bool = False,
+                report: bool = False) -> tuple[DeviceData, IdMap, IdMap]:
     """`(DeviceData, users, movies)` for ratings tables with userId, movieId and `target`.
 
-    The id maps cover the ids of both tables (a user seen only in validation gets an
-    embedding row that training never moves; `recommend` refuses it). `report=True` prints
-    how many validation ratings involve ids training never saw (`unseen_in_training`);
-    `drop_unseen=True` leaves those ratings out of the validation set. Inputs are
-    `(user_idx, movie_idx)`, two int64 tensors of shape `(n,)`; targets float32 `(n,)`.
-    """
+    Inputs `(user_idx, movie_idx)`: two int64 tensors `(n,)`; targets float32 `(n,)`. `report`:
+    print how many validation ratings involve ids training never saw; `drop_unseen`: drop them."""
     for df, name in ((train, "train"), (valid, "valid")):
         check_columns(df, ["userId", "movieId", target], f"{name} ratings")
     unseen = unseen_in_training(train, valid)
@@ -213,16 +165,10 @@ def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
     return e
 
 
-def _penalty(u: Tensor, m: Tensor) -> Tensor:
-    """For `l2_loss`: the mean over the batch of |user vector|^2 + |movie vector|^2."""
-    return (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
-
-
 class EmbeddingDot(nn.Module):
     """Matrix factorisation: rating = user factors . movie factors.
 
-    `forward(users, movies)`: two int64 tensors of indices, shape `(bs,)` -> `(bs,)`.
-    """
+    `forward(users, movies)`: two int64 tensors of indices, shape `(bs,)` -> `(bs,)`."""
 
     def __init__(self, n_users: int, n_movies: int, n_factors: int = 50) -> None:
         super().__init__()
@@ -231,19 +177,17 @@ class EmbeddingDot(nn.Module):
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors) each
-        if self.training:  # for l2_loss: the squared size of the vectors used
-            self.penalty = _penalty(u, m)
+        if self.training:  # for l2_loss: mean over the batch of |u|² + |m|²
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
         return (u * m).sum(1)
 
 
 class EmbeddingDotBias(nn.Module):
     """Matrix factorisation with a bias per user and per movie, squashed into `y_range`.
 
-    rating = sigmoid(u . m + user_bias + movie_bias) * (hi - lo) + lo. The movie bias
-    says how much better or worse a movie is rated than its factors explain, whoever
-    watches it; the user bias how generous a rater is. With `y_range=None` the model
-    returns the raw score (logits, for a 0/1 "liked it" target and binary cross-entropy).
-    """
+    rating = sigmoid(u . m + user_bias + movie_bias) * (hi - lo) + lo. The movie bias says
+    how much better a movie is rated than its factors explain; the user bias how generous a
+    rater is. `y_range=None`: the raw score (logits, for a 0/1 target)."""
 
     def __init__(self, n_users: int, n_movies: int, n_factors: int = 50,
                  y_range: tuple[float, float] | None = (0.0, 5.5)) -> None:
@@ -258,17 +202,14 @@ class EmbeddingDotBias(nn.Module):
         u, m = self.user_factors(users), self.movie_factors(movies)      # (bs, n_factors)
         ub, mb = self.user_bias(users)[:, 0], self.movie_bias(movies)[:, 0]  # (bs,)
         if self.training:  # for l2_loss (factors only: a bias is one number, rarely overfit)
-            self.penalty = _penalty(u, m)
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
         return sigmoid_range((u * m).sum(1) + ub + mb, self.y_range)
 
 
 class EmbeddingNet(nn.Module):
-    """The neural-network version: concatenated embeddings -> hidden layer -> rating.
-
-    cat(user, movie) (bs, 2*n_factors) -> dropout(p1) -> Linear -> ReLU -> dropout(p2)
-    -> Linear (bs, 1) -> sigmoid scaled into `y_range`. No dot product: the hidden layer
-    learns how user and movie factors combine.
-    """
+    """The neural-network version: cat(user, movie) (bs, 2*n_factors) -> dropout -> Linear ->
+    ReLU -> dropout -> Linear (bs, 1) -> sigmoid into `y_range`. No dot product: the hidden
+    layer learns how user and movie factors combine."""
 
     def __init__(self, n_users: int, n_movies: int, n_factors: int = 50, n_hidden: int = 10,
                  p1: float = 0.05, p2: float = 0.5,
@@ -276,39 +217,32 @@ class EmbeddingNet(nn.Module):
         super().__init__()
         self.user_factors = _embedding(n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)
-        self.layers = nn.Sequential(
-            nn.Dropout(p1),
-            nn.Linear(2 * n_factors, n_hidden),
-            nn.ReLU(),
-            nn.Dropout(p2),
-            nn.Linear(n_hidden, 1),
-        )
+        self.layers = nn.Sequential(nn.Dropout(p1), nn.Linear(2 * n_factors, n_hidden), nn.ReLU(),
+                                    nn.Dropout(p2), nn.Linear(n_hidden, 1))
         self.y_range = y_range
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
         if self.training:  # for l2_loss
-            self.penalty = _penalty(u, m)
+            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
         x = torch.cat([u, m], dim=1)                                  # (bs, 2*n_factors)
         return sigmoid_range(self.layers(x)[:, 0], self.y_range)
 
 
-# --------------------------------------------------------------------------- losses, metrics
+# --------------------------------------------------------------------------- losses, training
 
 
 def l2_loss(model: nn.Module, l2: float,
             base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss) -> Callable[[Tensor, Tensor], Tensor]:
-    """`base` loss plus `l2` times the squared size of the embeddings this batch used.
-
-    Each model above stores `penalty` (mean over the batch of |user vector|^2 +
-    |movie vector|^2) in every training forward pass. Unlike `weight_decay`, which
-    shrinks every row at every step, this shrinks a row only when it is used, so a movie
-    with 300 ratings and one with 3 get the same pull per rating: the classic matrix
-    factorisation regulariser (Koren, Bell & Volinsky, 2009). Added in training only.
-    """
+    """`base` loss plus `l2` times `model.penalty`, the squared size of the embeddings this
+    batch used (set by every training forward pass above). Unlike `weight_decay`, which shrinks
+    every row at every step, this shrinks a row only when it is used (Koren et al., 2009)."""
 
     def loss(out: Tensor, target: Tensor) -> Tensor:
         value = base(out, target)
+        if model.training and not hasattr(model, "penalty"):
+            raise AttributeError(f"l2_loss needs model.penalty, which {type(model).__name__} "
+                                 "never sets: set it in forward as EmbeddingDot does, or use l2=0.")
         return value + l2 * model.penalty if model.training else value
 
     loss.__name__ = f"{getattr(base, '__name__', 'loss')}+l2"
@@ -320,17 +254,26 @@ def rmse(out: Tensor, target: Tensor) -> Tensor:
     return F.mse_loss(out, target).sqrt()
 
 
+def _check_ids_fit(model: nn.Module, data: DeviceData) -> None:
+    """Indices past the end of an embedding table: a clear error once per data set, not an
+    opaque one (on a GPU, a device-side assert) in the middle of training."""
+    xs = [data.train_x, data.valid_x] if data.has_valid else [data.train_x]
+    for i, name in enumerate(("user", "movie")):
+        table, top = getattr(model, f"{name}_factors", None), max(int(x[i].max()) for x in xs)
+        if isinstance(table, nn.Embedding) and top >= table.num_embeddings:
+            raise IndexError(f"The data has {name} indices up to {top} but {type(model).__name__} "
+                             f"has {table.num_embeddings} {name} rows: build it with n_{name}s="
+                             f"len({name}s), the IdMap collab_data returned ({top + 1} or more).")
+
+
 def train_collab(model: nn.Module, data: DeviceData, epochs: int, lr: float, l2: float = 0.0,
                  wd: float = 0.0, eps: float = 1e-4, progress: bool | None = None) -> History:
     """The recipe the lesson ends with: AdamW, a one-cycle schedule, MSE (+ `l2_loss`).
 
-    AdamW with `betas=(0.9, 0.99)` (as fastai) and `eps=1e-4` (PyTorch's default is 1e-8):
-    Adam divides each step by sqrt(running mean of squared gradients) + eps, and for a
-    movie with a few ratings that mean is tiny most of the time, so without a larger eps
-    its rarely-seen row takes huge steps. `fused=True` where PyTorch supports it on the
-    device (`fused_ok`): the same update in one pass, 2-3x faster for embedding tables.
-    Returns `fit`'s History with columns valid_loss (the validation MSE) and rmse.
-    """
+    `eps=1e-4`, not PyTorch's 1e-8: Adam divides each step by sqrt(mean squared gradient) + eps,
+    and for a movie with few ratings that mean is tiny, so a small eps makes its row take huge
+    steps. `fused`: the same update in one pass where the device can."""
+    _check_ids_fit(model, data)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=eps,
                             weight_decay=wd, fused=fused_ok(data.device))
     loss_fn = l2_loss(model, l2) if l2 else F.mse_loss
@@ -346,21 +289,13 @@ def rated_by(ratings: pd.DataFrame, user_id: int) -> set[int]:
     return set(ratings.loc[ratings["userId"] == user_id, "movieId"].tolist())
 
 
-def recommend(
-    model: nn.Module,
-    user_id: int,
-    users: IdMap,
-    movies: IdMap,
-    exclude: Iterable[int] = (),
-    n: int = 10,
-    candidates: Sequence[int] | None = None,
-) -> pd.DataFrame:
+def recommend(model: nn.Module, user_id: int, users: IdMap, movies: IdMap,
+              exclude: Iterable[int] = (), n: int = 10,
+              candidates: Sequence[int] | None = None) -> pd.DataFrame:
     """Top-`n` movies for `user_id` by predicted rating: columns movieId, prediction.
 
-    Scores every movie the model knows (or `candidates`), except the movieIds in `exclude`
-    (the ones the user already rated). An id the model never saw in training raises
-    `UnknownIdError`; movies seen only in validation are not candidates.
-    """
+    Scores every movie training has seen (or `candidates`) except those in `exclude` (the
+    ones the user already rated). An id training never saw raises `UnknownIdError`."""
     u = int(users.encode(user_id, trained_only=True)[0])
     cand = movies.ids if candidates is None else np.asarray(candidates)
     if candidates is None and movies.trained is not None:  # only movies training has seen
@@ -376,25 +311,20 @@ def popularity_fallback(ratings: pd.DataFrame, n: int = 10, min_ratings: int = 5
                         prior: float = 20.0) -> pd.DataFrame:
     """What to show a user the model has never seen: well-rated popular movies.
 
-    Ranks movies by a damped mean `(sum + prior * global_mean) / (count + prior)`, which
-    pulls movies with few ratings towards the overall mean (a one-line bias-only model),
-    among movies with at least `min_ratings` ratings. Columns movieId, n_ratings, mean,
-    score.
-    """
+    Movies with at least `min_ratings` ratings ranked by the damped mean `(sum + prior *
+    global_mean) / (count + prior)`. Columns movieId, n_ratings, mean, score."""
     check_columns(ratings, ["movieId", "rating"], "ratings table")
     g = ratings.groupby("movieId")["rating"].agg(["count", "sum", "mean"])
     mu = float(ratings["rating"].mean())
     g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
     g = g[g["count"] >= min_ratings].sort_values(["score", "count"], ascending=False).head(n)
-    return g.reset_index().rename(columns={"count": "n_ratings"})[
-        ["movieId", "n_ratings", "mean", "score"]]
+    return g.reset_index().rename(columns={"count": "n_ratings"}).drop(columns="sum")
 
 
-def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `vectors` (n, d) most similar to row `i` by cosine: `(indices, similarities)`.
-
-    Row `i` itself is left out.
-    """
+def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `vectors` (n, d) most similar to row `i` by cosine (`i` itself left out):
+    `(indices, similarities)`."""
     v = torch.as_tensor(vectors, dtype=torch.float32)
     if not 0 <= i < len(v):
         raise IndexError(f"Row {i} is out of range: the vectors have {len(v)} rows.")
@@ -408,17 +338,15 @@ def genre_correlations(scores: pd.DataFrame, movies: pd.DataFrame, min_movies: i
                        ) -> pd.DataFrame:
     """Correlation of each column of `scores` (indexed by movieId) with each genre flag.
 
-    `movies` is a movies table with a `|`-separated `genres` column. Genres with fewer
-    than `min_movies` of the scored movies are left out. Rows: genres, columns: the
-    columns of `scores`.
-    """
+    `movies`: a table with movieId and `|`-separated `genres`. Genres with fewer than
+    `min_movies` of the scored movies are left out. Rows: genres; columns: those of `scores`."""
     check_columns(movies, ["movieId", "genres"], "movies table")
+    unknown = scores.index.difference(movies["movieId"])
+    if len(unknown):
+        raise ValueError(
+            f"{len(unknown)} movieId(s) of scores are not in the movies table (e.g. "
+            f"{unknown[:3].tolist()}): pass scores.loc[scores.index.isin(movies['movieId'])].")
     g = movies.set_index("movieId").loc[scores.index, "genres"].str.get_dummies(sep="|")
     g = g.drop(columns=[c for c in g.columns if c.startswith("(")])  # "(no genres listed)"
     g = g.loc[:, g.sum() >= min_movies]
     return pd.DataFrame({c: g.corrwith(scores[c]) for c in scores.columns})
-
-
-# --------------------------------------------------------------------------- widget
-
-

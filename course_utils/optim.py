@@ -1,25 +1,11 @@
-"""Optimizers from scratch: SGD (with momentum), Adagrad, RMSProp, Adam and AdamW.
+"""Optimizers from scratch (lesson 6): SGD with momentum, Adagrad, RMSProp, Adam and AdamW.
 
-Each optimizer is a few lines: its `update` method receives one parameter `p`, its
-gradient `g` (same shape as `p`), the parameter's `state` dict and the hyperparameters of
-its group, and changes `p` in place. The update rule is in each class's docstring;
-the notation is
-
-    g      gradient of the loss with respect to p (what `loss.backward()` left in p.grad)
-    lr     learning rate
-    t      number of steps taken so far, counting this one (1, 2, 3, ...)
-    wd     weight decay
-
-Everything else (parameter groups, `zero_grad()`, `state_dict()`, learning-rate
-schedulers, `course_utils.fit`) comes from subclassing `torch.optim.Optimizer`, so these
-classes are drop-in replacements for their `torch.optim` namesakes with the same default
-hyperparameters, and `tests/test_optim.py` checks that they follow the same trajectory.
-The spreadsheet `excel/graddesc.xlsx` unrolls the same formulas, one row per step.
-"""
+As `torch.optim.Optimizer` subclasses they get parameter groups, `zero_grad()`, `state_dict()`
+and schedulers for free, and match their `torch.optim` namesakes (same defaults, same steps)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -31,11 +17,7 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class Optimizer(torch.optim.Optimizer):
-    """Base class: loops over the parameters that have a gradient and calls `update` on each.
-
-    `step()` runs without autograd recording (the update itself must not become part of
-    the next backward pass) and counts the steps per parameter in `state["step"]`.
-    """
+    """Base class: `step()` calls `update` on each parameter that has a gradient."""
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         for k, v in defaults.items():  # as torch.optim does, refuse what cannot be meant
@@ -44,22 +26,17 @@ class Optimizer(torch.optim.Optimizer):
                                  f"({'each beta in [0, 1)' if k == 'betas' else 'must be >= 0'}).")
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        loss = None
-        if closure is not None:  # optional, as in torch.optim: recompute the loss first
-            with torch.enable_grad():
-                loss = closure()
+    @torch.no_grad()  # the update must not become part of the next backward pass
+    def step(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                state["step"] = state.get("step", 0) + 1
-                self.update(p, p.grad, state, group)
-        return loss
+                if p.grad is not None:  # e.g. a frozen parameter
+                    state = self.state[p]
+                    state["step"] = state.get("step", 0) + 1  # t, counted per parameter
+                    self.update(p, p.grad, state, group)
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Change `p` in place, given its gradient `g`, its `state` and its group's settings."""
         raise NotImplementedError
 
 
@@ -151,14 +128,11 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), kept out of the adaptive
+    scaling (in Adam, wd·p is divided by √v̂, so weights with large gradients hardly decay).
 
         p ← p − lr·wd·p                  (every weight shrinks by the same fraction)
         then Adam's update with the plain gradient g (no wd·p in it)
-
-    With L2 in Adam, the penalty's gradient wd·p is divided by √v̂ like the rest of the
-    gradient, so weights whose gradients are large are hardly decayed at all; AdamW keeps
-    the decay out of the adaptive scaling.
     """
 
     decoupled = True
@@ -170,9 +144,6 @@ class AdamW(Adam):
 
 # name -> (our class, the torch.optim class it reproduces)
 OPTIMIZERS: dict[str, tuple[type[Optimizer], type[torch.optim.Optimizer]]] = {
-    "SGD": (SGD, torch.optim.SGD),
-    "Adagrad": (Adagrad, torch.optim.Adagrad),
-    "RMSProp": (RMSProp, torch.optim.RMSprop),
-    "Adam": (Adam, torch.optim.Adam),
-    "AdamW": (AdamW, torch.optim.AdamW),
-}
+    "SGD": (SGD, torch.optim.SGD), "Adagrad": (Adagrad, torch.optim.Adagrad),
+    "RMSProp": (RMSProp, torch.optim.RMSprop), "Adam": (Adam, torch.optim.Adam),
+    "AdamW": (AdamW, torch.optim.AdamW)}

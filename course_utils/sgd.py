@@ -1,11 +1,8 @@
-"""Helpers for the SGD lesson (notebooks/lesson6-sgd.ipynb): data, loss surface, paths, pictures.
+"""Helpers for the SGD lesson (notebooks/lesson6-sgd.ipynb): fitting a line `y = a*x + b`.
 
-* `line_data`: the lesson's data, `y = 3x + 8 + noise` with `x ~ U(0, 1)` (optionally shifted).
-* `least_squares`, `loss_surface`, `plot_contours`: the exact optimum and the loss landscape
-  of `mse(a*x + b, y)` over a grid of `(a, b)`.
-* `make_optimizer`, `run_path`: train `(a, b)` with any optimizer and record its path.
-* `animate_fit`: a matplotlib animation of the line and of the path (JavaScript, no ffmpeg).
-* `make_optimizer_explorer`: an ipywidgets control that redraws an optimizer's path live.
+`line_data` makes the data; `least_squares`, `loss_surface` and `plot_contours` give the exact
+optimum and the loss landscape over `(a, b)`; `make_optimizer` and `run_path` train `(a, b)`
+with any optimizer of `course_utils.optim` and record its path (drawn by `course_utils.widgets`).
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,30 +19,16 @@ from torch import Tensor
 
 from course_utils import optim
 
-if TYPE_CHECKING:
-    pass
-
-__all__ = [
-    "OPTIMIZER_NAMES",
-    "OptPath",
-    "least_squares",
-    "line_data",
-    "loss_surface",
-    "make_optimizer",
-    "plot_contours",
-    "run_path",
-]
+__all__ = ["OPTIMIZER_NAMES", "OptPath", "least_squares", "line_data", "loss_surface",
+           "make_optimizer", "plot_contours", "run_path"]
 
 OPTIMIZER_NAMES = ["SGD", "momentum", "Adagrad", "RMSProp", "Adam", "AdamW"]
 
 
 def line_data(n: int = 10_000, a: float = 3.0, b: float = 8.0, noise: float = 0.3,
               offset: float = 0.0, seed: int = 42, scale: float = 1.0) -> tuple[Tensor, Tensor]:
-    """`x ~ U(offset, offset + scale)`, `y = a*x + b + N(0, noise²)`; two float32 tensors of
-    shape (n,). `excel/graddesc.xlsx` uses `line_data(30, scale=5.0)`, rounded to 3 decimals.
-
-    Uses its own random generator, so the data are the same whatever ran before.
-    """
+    """`x ~ U(offset, offset + scale)`, `y = a*x + b + N(0, noise²)`: two float32 tensors (n,),
+    from their own random generator (the same data whatever ran before)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(n, generator=g) * scale + offset
     y = a * x + b + noise * torch.randn(n, generator=g)
@@ -83,10 +65,7 @@ def plot_contours(x: Tensor, y: Tensor, ax: plt.Axes, a_lim: Sequence[float] = (
     lv = np.geomspace(lowest * 1.05, L.max(), levels)
     ax.contour(A, B, L, levels=lv, cmap="viridis", linewidths=0.8, norm=LogNorm())
     ax.plot(a_best, b_best, "*", color="black", ms=12, label="least squares")
-    ax.set_xlim(a_lim)
-    ax.set_ylim(b_lim)
-    ax.set_xlabel("a (slope)")
-    ax.set_ylabel("b (intercept)")
+    ax.set(xlim=a_lim, ylim=b_lim, xlabel="a (slope)", ylabel="b (intercept)")
     return ax
 
 
@@ -125,12 +104,11 @@ class OptPath:
 
 def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.optim.Optimizer],
              start: Sequence[float] = (10.0, 5.0), steps: int = 200) -> OptPath:
-    """Full-batch gradient descent on `mse(a*x + b, y)` from `start`; records every step.
+    """Full-batch gradient descent on `mse(a*x + b, y)` from `start`, recording every step.
 
-    `make_opt(params)` builds the optimizer, e.g. `lambda p: optim.Adam(p, lr=0.3)`.
-    Every step uses all the data, so the path shows the optimizer, not sampling noise.
-    If the loss overflows (too high a learning rate), the path stops there. `(a, b)` have the
-    dtype of `x` (float64 data: a float64 path).
+    `make_opt(params)` builds the optimizer, e.g. `lambda p: optim.Adam(p, lr=0.3)`. All the
+    data in every step: the path shows the optimizer, not sampling noise. It stops where the
+    loss overflows (too high a learning rate). `(a, b)` have the dtype of `x`.
     """
     a = torch.tensor(float(start[0]), dtype=x.dtype, requires_grad=True)
     b = torch.tensor(float(start[1]), dtype=x.dtype, requires_grad=True)

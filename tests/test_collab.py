@@ -173,6 +173,32 @@ def test_l2_loss_adds_penalty_in_training_only():
     assert rmse(out, y).item() == pytest.approx(F.mse_loss(out, y).sqrt().item())
 
 
+def test_l2_loss_on_a_model_without_penalty_is_a_clear_error():
+    class Plain(torch.nn.Module):
+        def forward(self, users, movies):
+            return users.float()
+
+    model = Plain()
+    loss = l2_loss(model, 0.1)
+    with pytest.raises(AttributeError, match=r"l2_loss needs model.penalty, which Plain never "
+                                             r"sets: set it in forward .* or use l2=0"):
+        loss(torch.ones(2), torch.ones(2))
+    model.eval()  # validation adds no penalty, so needs none
+    assert loss(torch.ones(2), 3 * torch.ones(2)).item() == 4.0
+
+
+@pytest.mark.parametrize("n_users, n_movies, name", [(5, None, "user"), (None, 3, "movie")])
+def test_model_too_small_for_the_ids_is_a_clear_error(n_users, n_movies, name):
+    train, valid = split_ratings(low_rank_ratings(n_users=10, n_movies=8), seed=0)
+    data, users, movies = collab_data(train, valid, bs=32, device="cpu")
+    n = {"user": len(users), "movie": len(movies)}[name]
+    model = EmbeddingDotBias(n_users or len(users), n_movies or len(movies), n_factors=2)
+    with pytest.raises(IndexError, match=rf"{name} indices up to {n - 1} but EmbeddingDotBias has "
+                                         rf"{n_users or n_movies} {name} rows: build it with "
+                                         rf"n_{name}s=len\({name}s\)"):
+        train_collab(model, data, 1, 1e-2, progress=False)
+
+
 @pytest.mark.parametrize("cls", [EmbeddingDotBias, EmbeddingNet])
 def test_training_learns_low_rank_ratings(cls):
     r = low_rank_ratings()
@@ -245,6 +271,14 @@ def test_genre_correlations():
     c = genre_correlations(scores, movies, min_movies=1)
     assert set(c.index) == {"Comedy", "Drama"}
     assert c.loc["Comedy", "PC1"] > 0.8 and c.loc["Drama", "PC1"] < 0
+
+
+def test_genre_correlations_refuses_scores_of_unknown_movies():
+    movies = pd.DataFrame({"movieId": [1, 2], "genres": ["Comedy", "Drama"]})
+    scores = pd.DataFrame({"PC1": [1.0, -1.0, 0.5]}, index=[1, 2, 99])
+    with pytest.raises(ValueError, match=r"1 movieId\(s\) of scores are not in the movies table "
+                                         r"\(e.g. \[99\]\): pass scores.loc\[scores.index.isin"):
+        genre_correlations(scores, movies, min_movies=1)
 
 
 def test_embedding_explorer_updates():
