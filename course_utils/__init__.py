@@ -50,30 +50,10 @@ from course_utils.learner import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError",
-    "DeviceData",
-    "History",
-    "TrainingDiverged",
-    "evaluate",
-    "find_dataset",
-    "fit",
-    "get_device",
-    "load_ml100k",
-    "load_ml100k_split",
-    "load_model",
-    "load_movielens",
-    "load_nietzsche",
-    "lr_find",
-    "model_path",
-    "movie_titles",
-    "one_cycle",
-    "predict",
-    "save_model",
-    "set_seed",
-    "set_threads",
-    "sgdr",
-    "show_source",
-    "train_step",
+    "DataError", "DeviceData", "History", "TrainingDiverged", "evaluate", "find_dataset", "fit",
+    "get_device", "load_ml100k", "load_ml100k_split", "load_model", "load_movielens",
+    "load_nietzsche", "lr_find", "model_path", "movie_titles", "one_cycle", "predict",
+    "save_model", "set_seed", "set_threads", "sgdr", "show_source", "train_step",
 ]
 
 

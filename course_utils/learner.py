@@ -1,21 +1,12 @@
 """The training loop every lesson uses: data on the device, batches by index slicing, `fit`.
 
-The 2018 course trained with fastai 0.7's `fit(model, data, epochs, opt, crit, metrics)`.
-This module is that loop in plain PyTorch, small enough to read in one sitting:
-
-* `DeviceData` keeps the whole training and validation set as tensors on the device and
-  cuts batches out of them with a shuffled index permutation (no per-item `Dataset`,
-  no collate: one gather per tensor per epoch, then each batch is a slice).
-* `fit` runs forward / loss / backward / step, keeps the debiased exponentially weighted
-  average of the training loss that the original loop printed, evaluates loss and
-  metrics on the validation set once per epoch, and returns a `History` table.
-* `lr_find`, `one_cycle` and `sgdr` schedules, `set_seed`, `get_device`,
-  `save_model` / `load_model`.
+fastai 0.7's `fit(model, data, epochs, opt, crit, metrics)` of the 2018 course, in plain PyTorch;
+also `lr_find`, the `one_cycle` and `sgdr` schedules, `set_seed`, `get_device`, save and load.
 """
 
 from __future__ import annotations
 
-import inspect
+import copy
 import math
 import os
 import pickle
@@ -23,6 +14,8 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from inspect import signature
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -34,27 +27,14 @@ from tqdm.auto import tqdm
 from course_utils.data import atomic_write, show_progress
 
 __all__ = [
-    "DeviceData",
-    "History",
-    "TrainingDiverged",
-    "evaluate",
-    "fit",
-    "fused_ok",
-    "get_device",
-    "load_model",
-    "lr_find",
-    "one_cycle",
-    "predict",
-    "save_model",
-    "set_seed",
-    "set_threads",
-    "sigmoid_range",
-    "train_step",
-    "sgdr",
+    "DeviceData", "History", "TrainingDiverged", "evaluate", "fit", "fused_ok", "get_device",
+    "load_model", "lr_find", "one_cycle", "predict", "save_model", "set_seed", "set_threads",
+    "sigmoid_range", "sgdr", "train_step",
 ]
 
 Inputs = Tensor | Sequence[Tensor]
 Metric = Callable[[Tensor, Tensor], Tensor]
+LossFn = Callable[[Tensor, Tensor], Tensor]
 LRScheduler = torch.optim.lr_scheduler.LRScheduler
 SchedFactory = Callable[[torch.optim.Optimizer, int, int], LRScheduler]
 
@@ -63,56 +43,42 @@ SchedFactory = Callable[[torch.optim.Optimizer, int, int], LRScheduler]
 
 
 def get_device(device: str | torch.device | None = None) -> torch.device:
-    """The device to train on: `device` if given, else CUDA, then Apple's MPS, then the CPU.
-
-    The environment variable `COURSE_DEVICE` (e.g. `cpu`) overrides the automatic choice.
-    Asking for a device that is not there raises an error that says what is available.
-    """
+    """The device to train on: `device` if given, else the environment variable `COURSE_DEVICE`,
+    else CUDA, then Apple's MPS, then the CPU. A device that is not there is an error."""
     where = "" if device else " (from the environment variable COURSE_DEVICE)"
     device = device or os.environ.get("COURSE_DEVICE")
     if device is None:
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        mps = torch.backends.mps.is_available()
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"{device!r}{where} is not a device: use 'cpu', 'cuda' or 'mps', or unset "
                          "COURSE_DEVICE to pick the best device automatically.") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"Device {device} was requested but this PyTorch sees no CUDA GPU "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). "
-            "Use device='cpu', or unset COURSE_DEVICE to pick the best device automatically."
-        )
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeError(
-            "Device 'mps' was requested but Apple's Metal backend is not available here. "
-            "Use device='cpu', or unset COURSE_DEVICE to pick the best device automatically."
-        )
-    return device
+        missing = (f"this PyTorch sees no CUDA GPU (torch {torch.__version__}, "
+                   f"CUDA build: {torch.version.cuda})")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        missing = "Apple's Metal backend is not available here"
+    else:
+        return device
+    raise RuntimeError(f"Device {device} was requested but {missing}. Use device='cpu', or unset "
+                       "COURSE_DEVICE to pick the best device automatically.")
 
 
 def set_threads(n: int | None = None) -> int:
-    """Set how many CPU threads PyTorch uses, and return it.
+    """Set how many CPU threads PyTorch uses (`0`: PyTorch's default), and return it.
 
-    The course's models are small: on a laptop CPU, threads that split tiny tensors spend
-    more time waiting for each other than computing (on a busy 2-core machine two threads
-    ran the lesson-5 model 5x slower than one). So `import course_utils` calls this once with
-    the default: the environment variable `COURSE_THREADS` if set, else 1. Pass `n` (or set
-    `COURSE_THREADS=4`) for larger models; `0` leaves PyTorch's own default alone.
+    `import course_utils` calls it with `COURSE_THREADS`, else 1: on small models threads mostly
+    wait for each other (on a busy 2-core machine two ran lesson 5 5x slower than one).
     """
     if n is None:
         value = os.environ.get("COURSE_THREADS", "1")
         try:
             n = int(value)
         except ValueError:
-            raise ValueError(
-                f"COURSE_THREADS={value!r} is not a whole number: set it to the number of CPU "
-                "threads (e.g. 1 or 4), or 0 for PyTorch's default, or unset it."
-            ) from None
+            raise ValueError(f"COURSE_THREADS={value!r} is not a whole number: set it to a number of "
+                             "CPU threads (e.g. 1 or 4; 0: PyTorch's default), or unset it.") from None
     if n < 0:
         raise ValueError(f"The number of threads must be 0 (PyTorch's default) or more, got {n}.")
     if n > 0:
@@ -123,9 +89,8 @@ def set_threads(n: int | None = None) -> int:
 def fused_ok(device: str | torch.device) -> bool:
     """Whether PyTorch has fused optimizer kernels for this device (pass `fused=True`).
 
-    A fused `Adam`, `AdamW`, `SGD` or `Adagrad` updates every weight in one pass instead of
-    one small operation per tensor: the same result up to float rounding, and on a CPU the
-    embedding models' optimizer step runs 2-3x faster (`python -m tools.bench step`).
+    A fused `Adam`, `AdamW`, `SGD` or `Adagrad` updates every weight in one pass: the same result
+    up to float rounding, and 2-3x faster for the embedding models on a CPU (`tools.bench step`).
     """
     try:  # PyTorch's own list (CPU since 2.4); a private helper, so be ready for it to move
         from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
@@ -141,14 +106,10 @@ def set_seed(seed: int = 42) -> None:
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators
 
 
-_ARRAY = Tensor | np.ndarray | pd.Series | pd.DataFrame
-
-
 def _as_tuple(x: Inputs) -> tuple:
-    """A tuple or list of tensors/arrays is several inputs; anything else (one tensor, array,
-    DataFrame or nested list of numbers) is one."""
-    many = isinstance(x, tuple | list) and any(isinstance(t, _ARRAY) for t in x)
-    return tuple(x) if many else (x,)
+    """A tuple or list of tensors/arrays is several inputs; anything else (e.g. nested lists) one."""
+    arrays = Tensor | np.ndarray | pd.Series | pd.DataFrame
+    return tuple(x) if isinstance(x, tuple | list) and any(isinstance(t, arrays) for t in x) else (x,)
 
 
 def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence, what: str = "data") -> Tensor:
@@ -168,10 +129,7 @@ def _to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence, what: str = "data"
 
 
 def sigmoid_range(x: Tensor, y_range: tuple[float, float] | None) -> Tensor:
-    """Squash any real `x` into `y_range = (lo, hi)` with a sigmoid: `sigmoid(x)*(hi-lo) + lo`.
-
-    Unchanged when `y_range` is None. The models that predict ratings or sales end with it.
-    """
+    """Squash `x` into `y_range = (lo, hi)`: `sigmoid(x)*(hi-lo) + lo`; unchanged if None."""
     if y_range is None:
         return x
     lo, hi = y_range
@@ -185,60 +143,44 @@ class DeviceData:
     """Training and validation tensors that live on the device, batched by slicing.
 
     Args:
-        train_x: one input tensor, or a tuple of them (e.g. `(cats, conts)` or
-            `(users, movies)`); each has the number of rows as its first dimension.
-        train_y: targets, shape `(n_train, ...)`.
+        train_x: one input tensor, or a tuple of them (e.g. `(users, movies)`), `(n_train, ...)`.
+        train_y: targets, `(n_train, ...)`.
         valid_x, valid_y: the same for validation (optional: without them `fit` only trains).
-        bs: batch size.
         shuffle: shuffle the training rows every epoch (turn off for stateful RNNs, whose
             batches must follow each other in the text).
-        device: where the tensors live; default `get_device()`.
+        device: where the tensors live, moved once, here; default `get_device()`.
         drop_last: drop the last incomplete training batch (stateful RNNs need equal batches).
-
-    Tensors are moved once, here; every batch is then a slice on the device.
     """
 
-    def __init__(
-        self,
-        train_x: Inputs,
-        train_y: Tensor,
-        valid_x: Inputs | None = None,
-        valid_y: Tensor | None = None,
-        bs: int = 64,
-        shuffle: bool = True,
-        device: str | torch.device | None = None,
-        drop_last: bool = False,
-    ) -> None:
-        self.device = get_device(device)
-        self.bs, self.shuffle, self.drop_last = int(bs), shuffle, drop_last
-        if self.bs < 1:
-            raise ValueError(f"Batch size must be at least 1, got bs={bs}.")
+    def __init__(self, train_x: Inputs, train_y: Tensor, valid_x: Inputs | None = None,
+                 valid_y: Tensor | None = None, bs: int = 64, shuffle: bool = True,
+                 device: str | torch.device | None = None, drop_last: bool = False) -> None:
+        if isinstance(bs, bool) or not isinstance(bs, int | np.integer) or bs < 1:
+            raise ValueError(f"bs is the batch size, a whole number of at least 1, got bs={bs!r}: "
+                             "pass e.g. bs=64.")
         if (valid_x is None) != (valid_y is None):
             raise ValueError("Give both valid_x and valid_y (or neither): got only "
                              f"{'valid_x' if valid_y is None else 'valid_y'}.")
+        self.device = get_device(device)
+        self.bs, self.shuffle, self.drop_last = int(bs), shuffle, drop_last
         self.train_x, self.train_y = self._move("train", train_x, train_y)
+        self.n_train = len(self.train_y)
         if drop_last and self.n_train < self.bs:
             raise ValueError(f"drop_last=True with bs={self.bs} > {self.n_train} training rows "
                              "leaves no batch at all: use a smaller bs.")
-        self.has_valid = valid_x is not None
+        self.has_valid, self.n_valid = valid_x is not None, 0
         if self.has_valid:
             self.valid_x, self.valid_y = self._move("valid", valid_x, valid_y)
+            self.n_valid = len(self.valid_y)
 
     def _move(self, split: str, x: Inputs, y: Tensor) -> tuple[tuple[Tensor, ...], Tensor]:
+        """The tensors of `x` and `y` on the device, checked: as many rows each, finite floats."""
         xs = tuple(_to_tensor(t, f"{split} inputs").to(self.device) for t in _as_tuple(x))
         y = _to_tensor(y, f"{split} targets").to(self.device)
-        self._check(split, xs, y)
-        return xs, y
-
-    @staticmethod
-    def _check(split: str, xs: tuple[Tensor, ...], y: Tensor) -> None:
-        sizes = {len(t) for t in xs} | {len(y)}
-        if len(sizes) != 1:
+        if len({len(t) for t in (*xs, y)}) != 1:
             shapes = ", ".join(str(tuple(t.shape)) for t in (*xs, y))
-            raise ValueError(
-                f"The {split} inputs and targets must have the same number of rows; "
-                f"got shapes {shapes}."
-            )
+            raise ValueError(f"The {split} inputs and targets must have the same number of rows; "
+                             f"got shapes {shapes}.")
         if len(y) == 0:
             raise ValueError(f"The {split} set is empty.")
         for name, t in [*((f"inputs[{i}]", t) for i, t in enumerate(xs)), ("targets", y)]:
@@ -246,14 +188,7 @@ class DeviceData:
                 rows = (~torch.isfinite(t)).reshape(len(t), -1).any(1).nonzero()[:, 0]
                 raise ValueError(f"The {split} {name} have NaN or inf in {len(rows):,} row(s), the "
                                  f"first is row {int(rows[0])}: fill or drop them before training.")
-
-    @property
-    def n_train(self) -> int:
-        return len(self.train_y)
-
-    @property
-    def n_valid(self) -> int:
-        return len(self.valid_y) if self.has_valid else 0
+        return xs, y
 
     def n_batches(self, split: str = "train") -> int:
         n = self.n_train if split == "train" else self.n_valid
@@ -262,9 +197,8 @@ class DeviceData:
     def train_batches(self) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
         """Yield `(inputs, targets)` for one epoch; inputs is a tuple of `(bs, ...)` tensors.
 
-        Shuffled, the epoch starts with one gather per tensor, `t[randperm(n)]`: a copy of the
-        rows in a random order, read in one pass (faster than a scattered read per batch).
-        Every batch is then a slice of it, a view: no copy at all.
+        Shuffled, the epoch starts with one gather per tensor, `t[randperm(n)]` (one pass, faster
+        than a scattered read per batch); every batch is then a slice of it, a view, no copy.
         """
         xs, y = self.train_x, self.train_y
         if self.shuffle:
@@ -274,33 +208,28 @@ class DeviceData:
             s = slice(i * self.bs, (i + 1) * self.bs)
             yield tuple(t[s] for t in xs), y[s]
 
-    def valid_batches(self, bs: int | None = None) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
-        """Yield validation batches in order (default batch size: the training one)."""
+    def valid_batches(self) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
+        """Yield validation batches in order, of the training batch size."""
         if not self.has_valid:
             raise ValueError("This DeviceData has no validation set: pass valid_x and valid_y.")
-        bs = bs or self.bs
-        for i in range(0, self.n_valid, bs):
-            yield tuple(t[i : i + bs] for t in self.valid_x), self.valid_y[i : i + bs]
+        for i in range(0, self.n_valid, self.bs):
+            yield tuple(t[i : i + self.bs] for t in self.valid_x), self.valid_y[i : i + self.bs]
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(t.shape)) for t in self.train_x)
-        return (
-            f"DeviceData(train={self.n_train:,} rows [{shapes}], valid={self.n_valid:,} rows, "
-            f"bs={self.bs}, device={self.device})"
-        )
+        return (f"DeviceData(train={self.n_train:,} rows [{shapes}], valid={self.n_valid:,} rows, "
+                f"bs={self.bs}, device={self.device})")
 
 
 # --------------------------------------------------------------------------- schedules
+# `fit` calls a schedule as `sched(opt, epochs, steps_per_epoch)` and steps it every batch.
 
 
 def one_cycle(
     max_lr: float | Sequence[float], pct_start: float = 0.25, div_factor: float = 25.0
 ) -> SchedFactory:
-    """A one-cycle schedule (warm up to `max_lr`, then anneal), stepped every batch.
-
-    Returns a factory that `fit` calls as `make(opt, epochs, steps_per_epoch)`; it wraps
-    `torch.optim.lr_scheduler.OneCycleLR`.
-    """
+    """One cycle: warm up from `max_lr / div_factor` to `max_lr` over the first `pct_start` of
+    training, then anneal (`torch.optim.lr_scheduler.OneCycleLR`)."""
 
     def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
         return torch.optim.lr_scheduler.OneCycleLR(
@@ -315,27 +244,241 @@ def sgdr(cycle_len: float = 1, cycle_mult: int = 1, eta_min: float = 0.0) -> Sch
     """Cosine annealing with warm restarts (SGDR), what fastai's `cycle_len`/`cycle_mult` did.
 
     The first cycle lasts `cycle_len` epochs, each later one `cycle_mult` times longer; within
-    a cycle the learning rate falls from the optimizer's rate to `eta_min` along a cosine.
-    Wraps `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`, stepped every batch.
+    a cycle the learning rate falls from the optimizer's rate to `eta_min` along a cosine
+    (`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`).
     """
 
     def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
         t0 = max(1, round(cycle_len * steps_per_epoch))
-        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-            opt, T_0=t0, T_mult=cycle_mult, eta_min=eta_min
-        )
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=t0, T_mult=cycle_mult,
+                                                                    eta_min=eta_min)
 
     return make
 
 
-# --------------------------------------------------------------------------- history
+# --------------------------------------------------------------------------- evaluation
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _reset(model: nn.Module) -> None:
+    """Stateful models (e.g. RNNs that carry their hidden state) expose `reset()`."""
+    if hasattr(model, "reset"):
+        model.reset()
+
+
+def evaluate(model: nn.Module, data: DeviceData, loss_fn: LossFn,
+             metrics: Sequence[Metric] = ()) -> dict[str, float]:
+    """Validation loss (row-weighted mean over batches) and metrics over the whole set, computed
+    on the device; the results cross to the host in one transfer."""
+    _reset(model)
+    total, preds = [], []
+    with _eval_mode(model):
+        for xb, yb in data.valid_batches():
+            out = model(*xb)
+            total.append(loss_fn(out, yb) * len(yb))
+            if metrics:
+                preds.append(out)
+        values = {"valid_loss": torch.stack(total).sum() / data.n_valid}
+        for m in metrics:
+            values[getattr(m, "__name__", type(m).__name__)] = torch.as_tensor(
+                m(torch.cat(preds), data.valid_y), dtype=torch.float32, device=data.device)
+        if bad := [name for name, v in values.items() if v.numel() != 1]:
+            raise ValueError(f"The metric(s) {bad} must return one number for the whole set.")
+        numbers = torch.stack([v.float().reshape(()) for v in values.values()]).tolist()
+    return dict(zip(values, numbers, strict=True))
+
+
+def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
+    """Model outputs for `inputs` in eval mode, batched, concatenated. Float inputs move to the
+    weights' device and dtype, index inputs to their device (a model without weights: stay put)."""
+    if not inputs:
+        raise ValueError("predict needs the model's inputs: predict(model, x) or predict(model, u, m).")
+    inputs = tuple(_to_tensor(t, "inputs") for t in inputs)
+    if (w := next(model.parameters(), None)) is not None:
+        inputs = tuple(t.to(w.device, w.dtype if t.is_floating_point() else t.dtype) for t in inputs)
+    _reset(model)
+    with _eval_mode(model):
+        return torch.cat([model(*(t[i : i + bs] for t in inputs))
+                          for i in range(0, len(inputs[0]), bs)])
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def train_step(model: nn.Module, xb: tuple[Tensor, ...], yb: Tensor, opt: torch.optim.Optimizer,
+               loss_fn: LossFn, clip: float | None = None) -> Tensor:
+    """One step of SGD on one batch: forward, loss, backward, (clip), step. Returns the loss,
+    detached and still on the device (reading it would wait for the device)."""
+    loss = loss_fn(model(*xb), yb)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    return loss.detach()
+
+
+def fit(model: nn.Module, data: DeviceData, epochs: int, opt: torch.optim.Optimizer,
+        loss_fn: LossFn, metrics: Sequence[Metric] = (), sched: SchedFactory | None = None,
+        clip: float | None = None, beta: float = 0.98, progress: bool | None = None,
+        sync_every: int | None = None) -> History:
+    """Train `model` on `data` for `epochs` epochs; return a `History`. The model is moved to
+    `data.device` and called as `model(*inputs)` on each batch.
+
+    Args:
+        opt: an optimizer over `model.parameters()`; `fit` never changes its settings.
+        loss_fn: `loss_fn(output, target) -> scalar tensor`, e.g. `F.mse_loss`.
+        metrics: functions `m(valid_output, valid_target) -> scalar`, computed on the whole
+            validation set after each epoch (so RMSE or exp_rmspe come out exact).
+        sched: a schedule, `one_cycle(...)` or `sgdr(...)`, stepped every batch.
+        clip: clip the gradient norm to this value.
+        beta: smoothing of the displayed training loss, `avg = beta*avg + (1-beta)*loss`,
+            debiased by `1 - beta**n` as in the original course loop.
+        progress: show a progress bar (default: on unless `COURSE_PROGRESS=0`).
+        sync_every: read the losses back to the host every this many batches (default 10 on
+            the CPU, 50 on a GPU, where each read stalls the queue of kernels).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
+    """
+    _check_setup(model, data, opt, loss_fn, epochs)
+    steps = data.n_batches("train")
+    scheduler = sched(opt, epochs, steps) if sched is not None else None
+    sync_every = sync_every or (10 if data.device.type == "cpu" else 50)
+    rows = []
+    with LossLog(epochs, steps, beta, sync_every, progress) as log:
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            _reset(model)
+            for xb, yb in data.train_batches():
+                loss = train_step(model, xb, yb, opt, loss_fn, clip)
+                log.add(loss, opt.param_groups[0]["lr"], epoch)
+                if scheduler is not None:
+                    scheduler.step()
+            log.flush(epoch)
+            row = {"epoch": epoch, "train_loss": log.smooth_loss}
+            if data.has_valid:
+                row |= evaluate(model, data, loss_fn, metrics)
+                if not math.isfinite(row["valid_loss"]):
+                    raise TrainingDiverged(f"The validation loss is {row['valid_loss']} after epoch "
+                                           f"{epoch}: try a lower learning rate.")
+            row["seconds"] = time.perf_counter() - t0
+            rows.append(row)
+    return History.from_rows(rows, log.table())
+
+
+def _check_setup(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer, loss_fn: LossFn,
+                 epochs: int = 1) -> None:
+    """Catch what would otherwise fail obscurely or train on nonsense silently, with one forward
+    pass on two rows in eval mode: outputs shaped unlike the targets (an output (n,) against a
+    float target (n, 1) makes the MSE broadcast to n x n), targets outside the model's `y_range`."""
+    if not isinstance(data, DeviceData):
+        raise TypeError(f"data must be a DeviceData, got {type(data).__name__}.")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number, at least 1; got {epochs!r}.")
+    model.to(data.device)
+    if not {id(p) for p in model.parameters()} & {id(p) for g in opt.param_groups for p in g["params"]}:
+        raise ValueError("The optimizer holds none of this model's parameters: build it from "
+                         "this model, e.g. torch.optim.AdamW(model.parameters(), lr=1e-3).")
+    xb, yb = tuple(t[:2] for t in data.train_x), data.train_y[:2]
+    w = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if any(t.is_floating_point() and w and t.dtype != w for t in xb):
+        raise TypeError(f"The inputs are {[t.dtype for t in xb]} but the model's weights {w}: "
+                        "convert one to the other, e.g. DeviceData(x.float(), ...).")
+    try:
+        signature(model.forward).bind(*xb)
+    except TypeError as e:
+        raise TypeError(f"The data has {len(xb)} input(s) per batch but "
+                        f"{type(model).__name__}.forward does not take them: {e}.") from None
+    with _eval_mode(model):
+        out = model(*xb)
+        if isinstance(out, Tensor) and yb.is_floating_point() and out.shape != yb.shape:
+            raise ValueError(
+                f"The model's outputs have shape {tuple(out.shape)} for 2 rows but the targets "
+                f"{tuple(yb.shape)}: the loss would broadcast them against each other and train "
+                "on nonsense. Make them match, e.g. targets y.view(-1) or outputs out.view(-1).")
+        if isinstance(out, Tensor) and (loss := loss_fn(out, yb)).dim() != 0:
+            raise ValueError(f"loss_fn must return one number, got shape {tuple(loss.shape)}: "
+                             "average it (reduction='mean').")
+    y_range = getattr(model, "y_range", None)
+    if y_range is not None and data.train_y.is_floating_point():
+        lo, hi = data.train_y.min().item(), data.train_y.max().item()
+        if lo < y_range[0] or hi > y_range[1]:
+            raise ValueError(f"The targets run from {lo:g} to {hi:g}, outside the model's "
+                             f"y_range {tuple(y_range)}, which its outputs can never leave: "
+                             f"build it with e.g. y_range=({min(lo, 0):g}, {hi * 1.1:g}).")
+
+
+class LossLog:
+    """The debiased moving average of the training loss, and the progress bar.
+
+    `add` keeps each batch's loss on the device; every `sync_every` batches (and at the end of an
+    epoch) `flush` reads them back in one transfer, checks that they are finite and updates the
+    average: one host read per batch would make a GPU wait after every step.
+    """
+
+    def __init__(self, epochs: int, steps_per_epoch: int, beta: float = 0.98,
+                 sync_every: int = 10, progress: bool | None = None) -> None:
+        self.steps_per_epoch, self.beta, self.sync_every = steps_per_epoch, beta, sync_every
+        self.bar = tqdm(total=epochs * steps_per_epoch, leave=False, unit="batch",
+                        disable=not (show_progress() if progress is None else progress))
+        self.pending: list[tuple[Tensor, float]] = []  # (loss on the device, lr)
+        self.rows: list[tuple[int, float, float]] = []  # (step, smoothed loss, lr)
+        self.avg = 0.0
+
+    def add(self, loss: Tensor, lr: float, epoch: int) -> None:
+        self.pending.append((loss, lr))
+        if len(self.pending) >= self.sync_every:
+            self.flush(epoch)
+
+    def flush(self, epoch: int) -> None:
+        if not self.pending:
+            return
+        values = torch.stack([loss for loss, _ in self.pending]).tolist()  # one host sync
+        for v, (_, lr) in zip(values, self.pending, strict=True):
+            step = len(self.rows) + 1
+            if not math.isfinite(v):
+                batch = (step - 1) % self.steps_per_epoch + 1
+                raise TrainingDiverged(
+                    f"The training loss became {v} at epoch {epoch}, batch {batch} of "
+                    f"{self.steps_per_epoch} (learning rate {lr:.3g}). Training stopped: try a "
+                    "lower learning rate (lr_find helps), gradient clipping (clip=1.0), or "
+                    "check the inputs for NaN.")
+            self.avg = self.beta * self.avg + (1 - self.beta) * v
+            self.rows.append((step, self.avg / (1 - self.beta**step), lr))
+        self.pending.clear()
+        self.bar.update(len(values))
+        self.bar.set_postfix(epoch=epoch, loss=f"{self.smooth_loss:.4f}", refresh=False)
+
+    @property
+    def smooth_loss(self) -> float:
+        return self.rows[-1][1] if self.rows else math.nan
+
+    def table(self) -> pd.DataFrame:
+        table = pd.DataFrame(self.rows, columns=["step", "smooth_loss", "lr"])
+        return table.assign(steps_per_epoch=self.steps_per_epoch)
+
+    def __enter__(self) -> LossLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
 
 
 class History(pd.DataFrame):
-    """One row per epoch: `epoch`, `train_loss`, `valid_loss`, one column per metric, `seconds`.
-
-    `history.batches` holds the per-batch smoothed training loss and learning rate.
-    """
+    """One row per epoch: `epoch`, `train_loss`, `valid_loss`, one column per metric, `seconds`;
+    `history.batches` holds the per-batch smoothed training loss and learning rate."""
 
     _metadata = ["batches"]
 
@@ -360,8 +503,7 @@ class History(pd.DataFrame):
             ax.plot(b["step"] / b["steps_per_epoch"], b["smooth_loss"], lw=1, label="train (smoothed)")
         if "valid_loss" in self and self["valid_loss"].notna().any():
             ax.plot(self["epoch"], self["valid_loss"], "o-", label="valid")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
+        ax.set(xlabel="epoch", ylabel="loss")
         if log:
             ax.set_yscale("log")
         ax.legend()
@@ -372,343 +514,59 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
-# --------------------------------------------------------------------------- evaluation
-
-
-@contextmanager
-def _eval_mode(model: nn.Module):
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        model.train(was_training)
-
-
-def _reset(model: nn.Module) -> None:
-    """Stateful models (e.g. RNNs that carry their hidden state) expose `reset()`."""
-    if hasattr(model, "reset"):
-        model.reset()
-
-
-def evaluate(
-    model: nn.Module,
-    data: DeviceData,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    metrics: Sequence[Metric] = (),
-) -> dict[str, float]:
-    """Validation loss (row-weighted mean over batches) and metrics over the whole set.
-
-    Predictions stay on the device; the results cross to the host in one transfer.
-    """
-    _reset(model)
-    total, preds = [], []
-    with _eval_mode(model):
-        for xb, yb in data.valid_batches():
-            out = model(*xb)
-            total.append(loss_fn(out, yb) * len(yb))
-            if metrics:
-                preds.append(out)
-        values = [torch.stack(total).sum() / data.n_valid]
-        if metrics:
-            p = torch.cat(preds)
-            values += [torch.as_tensor(m(p, data.valid_y), dtype=torch.float32, device=p.device)
-                       for m in metrics]
-        if bad := [_metric_name(m) for m, v in zip(metrics, values[1:], strict=True)
-                   if v.numel() != 1]:
-            raise ValueError(f"The metric(s) {bad} must return one number for the whole set.")
-        numbers = torch.stack([v.float().reshape(()) for v in values]).tolist()
-    names = ["valid_loss"] + [_metric_name(m) for m in metrics]
-    return dict(zip(names, numbers, strict=True))
-
-
-def _metric_name(m: Metric) -> str:
-    return getattr(m, "__name__", type(m).__name__)
-
-
-def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
-    """Model outputs for `inputs` in eval mode, batched, concatenated on the model's device."""
-    if not inputs:
-        raise ValueError("predict needs the model's inputs: predict(model, x) or predict(model, u, m).")
-    w = next(model.parameters())  # floats go to the weights' device and dtype, indices to the device
-    inputs = tuple(_to_tensor(t, "inputs") for t in inputs)
-    inputs = tuple(t.to(w.device, w.dtype if t.is_floating_point() else t.dtype) for t in inputs)
-    _reset(model)
-    with _eval_mode(model):
-        return torch.cat([model(*(t[i : i + bs] for t in inputs))
-                          for i in range(0, len(inputs[0]), bs)])
-
-
-# --------------------------------------------------------------------------- fit
-
-
-def train_step(model: nn.Module, xb: tuple[Tensor, ...], yb: Tensor, opt: torch.optim.Optimizer,
-               loss_fn: Callable[[Tensor, Tensor], Tensor], clip: float | None = None) -> Tensor:
-    """One step of SGD on one batch: forward, loss, backward, (clip), step.
-
-    Returns the loss, detached and still on the device (reading it would wait for the device).
-    """
-    loss = loss_fn(model(*xb), yb)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if clip is not None:
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-    opt.step()
-    return loss.detach()
-
-
-def fit(
-    model: nn.Module,
-    data: DeviceData,
-    epochs: int,
-    opt: torch.optim.Optimizer,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    metrics: Sequence[Metric] = (),
-    sched: SchedFactory | None = None,
-    clip: float | None = None,
-    beta: float = 0.98,
-    progress: bool | None = None,
-    sync_every: int | None = None,
-) -> History:
-    """Train `model` on `data` for `epochs` epochs and return a `History` table.
-
-    Args:
-        model: called as `model(*inputs)` on a batch; moved to `data.device`.
-        data: a `DeviceData`.
-        epochs: number of passes over the training set.
-        opt: an optimizer over `model.parameters()` (weight decay is set when you build it,
-            e.g. `AdamW(params, lr, weight_decay=0.01)`; `fit` never changes it).
-        loss_fn: `loss_fn(output, target) -> scalar tensor`, e.g. `F.mse_loss`.
-        metrics: functions `m(valid_output, valid_target) -> scalar`, computed on the whole
-            validation set after each epoch (so RMSE or exp_rmspe come out exact).
-        sched: a learning-rate schedule factory, `one_cycle(...)` or `sgdr(...)`, called as
-            `sched(opt, epochs, steps_per_epoch)` and stepped every batch.
-        clip: clip the gradient norm to this value.
-        beta: smoothing of the displayed training loss, `avg = beta*avg + (1-beta)*loss`,
-            debiased by `1 - beta**n` as in the original course loop.
-        progress: show a progress bar (default: on unless `COURSE_PROGRESS=0`).
-        sync_every: read the losses back to the host every this many batches (default 10 on
-            the CPU, 50 on a GPU, where each read stalls the queue of kernels).
-
-    Raises:
-        TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
-    """
-    _check_setup(model, data, opt, loss_fn, epochs)
-    steps = data.n_batches("train")
-    scheduler = sched(opt, epochs, steps) if sched is not None else None
-    log = LossLog(epochs, steps, beta, sync_every or _sync_every(data.device), progress)
-    rows = []
-    with log:
-        for epoch in range(1, epochs + 1):
-            t0 = time.perf_counter()
-            model.train()
-            _reset(model)
-            for xb, yb in data.train_batches():
-                loss = train_step(model, xb, yb, opt, loss_fn, clip)
-                log.add(loss, opt.param_groups[0]["lr"], epoch)
-                if scheduler is not None:
-                    scheduler.step()
-            log.flush(epoch)
-            row = {"epoch": epoch, "train_loss": log.smooth_loss}
-            if data.has_valid:
-                row |= evaluate(model, data, loss_fn, metrics)
-                _check_valid_loss(row["valid_loss"], epoch)
-            row["seconds"] = time.perf_counter() - t0
-            rows.append(row)
-    return History.from_rows(rows, log.table())
-
-
-# --------------------------------------------------------------------------- fit's bookkeeping
-
-
-def _check_setup(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer,
-                 loss_fn: Callable[[Tensor, Tensor], Tensor], epochs: int = 1) -> None:
-    """Catch before training what would otherwise train on nonsense silently: one forward pass
-    on two rows (eval mode) checks the outputs' shape against the targets' (a float target (n, 1)
-    against an output (n,) makes the MSE broadcast to n x n), and the targets against `y_range`."""
-    if not isinstance(data, DeviceData):
-        raise TypeError(f"data must be a DeviceData, got {type(data).__name__}.")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number, at least 1; got {epochs!r}.")
-    model.to(data.device)
-    mine = {id(p) for p in model.parameters()}
-    if not any(id(p) in mine for g in opt.param_groups for p in g["params"]):
-        raise ValueError("The optimizer holds none of this model's parameters: build it from "
-                         "this model, e.g. torch.optim.AdamW(model.parameters(), lr=1e-3).")
-    xb, yb = tuple(t[:2] for t in data.train_x), data.train_y[:2]
-    w = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    if any(t.is_floating_point() and w and t.dtype != w for t in xb):
-        raise TypeError(f"The inputs are {[t.dtype for t in xb]} but the model's weights {w}: "
-                        "convert one to the other, e.g. DeviceData(x.float(), ...).")
-    try:
-        inspect.signature(model.forward).bind(*xb)
-    except TypeError as e:
-        raise TypeError(f"The data has {len(xb)} input(s) per batch but "
-                        f"{type(model).__name__}.forward does not take them: {e}.") from None
-    with _eval_mode(model):
-        out = model(*xb)
-        if isinstance(out, Tensor) and yb.is_floating_point() and out.shape != yb.shape:
-            raise ValueError(
-                f"The model's outputs have shape {tuple(out.shape)} for 2 rows but the targets "
-                f"{tuple(yb.shape)}: the loss would broadcast them against each other and train "
-                "on nonsense. Make them match, e.g. targets y.view(-1) or outputs out.view(-1).")
-        loss = loss_fn(out, yb) if isinstance(out, Tensor) else None
-    if loss is not None and loss.dim() != 0:
-        raise ValueError(f"loss_fn must return one number, got shape {tuple(loss.shape)}: "
-                         "average it (reduction='mean').")
-    y_range = getattr(model, "y_range", None)
-    if y_range is not None and data.train_y.is_floating_point():
-        lo, hi = data.train_y.min().item(), data.train_y.max().item()
-        if lo < y_range[0] or hi > y_range[1]:
-            raise ValueError(f"The targets run from {lo:g} to {hi:g}, outside the model's "
-                             f"y_range {tuple(y_range)}, which its outputs can never leave: "
-                             f"build it with e.g. y_range=({min(lo, 0):g}, {hi * 1.1:g}).")
-
-
-def _sync_every(device: torch.device) -> int:
-    return 10 if device.type == "cpu" else 50
-
-
-class LossLog:
-    """The debiased moving average of the training loss, and the progress bar.
-
-    `add` keeps each batch's loss on the device; every `sync_every` batches (and at the end of
-    an epoch) `flush` reads them back in one transfer, checks that they are finite, and
-    updates the average. One host read per batch would make a GPU wait after every step.
-    """
-
-    def __init__(self, epochs: int, steps_per_epoch: int, beta: float = 0.98,
-                 sync_every: int = 10, progress: bool | None = None) -> None:
-        if progress is None:
-            progress = show_progress()
-        self.steps_per_epoch, self.beta, self.sync_every = steps_per_epoch, beta, sync_every
-        self.bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, leave=False,
-                        unit="batch")
-        self.pending: list[Tensor] = []
-        self.lrs: list[float] = []
-        self.rows: list[tuple[int, float, float]] = []  # (step, smoothed loss, lr)
-        self.avg = 0.0
-
-    def add(self, loss: Tensor, lr: float, epoch: int) -> None:
-        self.pending.append(loss)
-        self.lrs.append(lr)
-        if len(self.pending) >= self.sync_every:
-            self.flush(epoch)
-
-    def flush(self, epoch: int) -> None:
-        if not self.pending:
-            return
-        values = torch.stack(self.pending).tolist()  # one host sync
-        for v, lr in zip(values, self.lrs, strict=True):
-            step = len(self.rows) + 1
-            if not math.isfinite(v):
-                batch = (step - 1) % self.steps_per_epoch + 1
-                raise TrainingDiverged(
-                    f"The training loss became {v} at epoch {epoch}, batch {batch} of "
-                    f"{self.steps_per_epoch} (learning rate {lr:.3g}). Training stopped: try a "
-                    "lower learning rate (lr_find helps), gradient clipping (clip=1.0), or "
-                    "check the inputs for NaN."
-                )
-            self.avg = self.beta * self.avg + (1 - self.beta) * v
-            self.rows.append((step, self.avg / (1 - self.beta**step), lr))
-        self.pending.clear()
-        self.lrs.clear()
-        self.bar.update(len(values))
-        self.bar.set_postfix(epoch=epoch, loss=f"{self.smooth_loss:.4f}", refresh=False)
-
-    @property
-    def smooth_loss(self) -> float:
-        return self.rows[-1][1] if self.rows else math.nan
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["step", "smooth_loss", "lr"]).assign(
-            steps_per_epoch=self.steps_per_epoch
-        )
-
-    def __enter__(self) -> LossLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.close()
-
-
-def _check_valid_loss(value: float, epoch: int) -> None:
-    if not math.isfinite(value):
-        raise TrainingDiverged(
-            f"The validation loss is {value} after epoch {epoch}. "
-            "Try a lower learning rate or check the validation inputs for NaN."
-        )
-
-
 # --------------------------------------------------------------------------- LR finder
 
 
-def lr_find(
-    model: nn.Module,
-    data: DeviceData,
-    opt: torch.optim.Optimizer,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    start_lr: float = 1e-6,
-    end_lr: float = 10.0,
-    num_it: int = 100,
-    beta: float = 0.98,
-    plot: bool = True,
-) -> pd.DataFrame:
-    """Leslie Smith's learning-rate range test.
-
-    Trains for up to `num_it` batches (with `train_step`, as `fit` does) while the learning
-    rate grows exponentially from `start_lr` to `end_lr`, records the smoothed loss, stops
-    once it explodes (4x the best), then restores the model's and optimizer's state. Returns
-    a DataFrame `lr, loss` and, with `plot=True`, draws loss against learning rate on a log
-    axis. Pick a learning rate where the loss is still falling steeply, about ten times below
-    the minimum.
+def lr_find(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer, loss_fn: LossFn,
+            start_lr: float = 1e-6, end_lr: float = 10.0, num_it: int = 100, beta: float = 0.98,
+            plot: bool = True) -> pd.DataFrame:
+    """Leslie Smith's learning-rate range test: train up to `num_it` batches (with `train_step`)
+    while the learning rate grows exponentially from `start_lr` to `end_lr`, stop once the smoothed
+    loss explodes (4x the best), restore the model and optimizer, and return (and plot) `lr, loss`.
+    Pick a learning rate where the loss still falls steeply, about ten times below the minimum.
     """
     if not 0 < start_lr < end_lr or num_it < 2:
         raise ValueError(f"lr_find needs 0 < start_lr < end_lr and num_it >= 2, got start_lr="
                          f"{start_lr}, end_lr={end_lr}, num_it={num_it}.")
     _check_setup(model, data, opt, loss_fn)
     model_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    opt_state = opt.state_dict()
-    mult, wanted = (end_lr / start_lr) ** (1 / max(1, num_it - 1)), num_it
-    lrs, losses, avg, best = [], [], 0.0, math.inf
+    opt_state = copy.deepcopy(opt.state_dict())  # its tensors (e.g. momentum) change in place
+
+    def batches() -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:  # as many epochs as it takes
+        while True:
+            _reset(model)
+            yield from data.train_batches()
+
+    mult, lrs, losses, avg, best = (end_lr / start_lr) ** (1 / (num_it - 1)), [], [], 0.0, math.inf
     model.train()
     try:
-        while len(lrs) < num_it:
-            _reset(model)
-            for xb, yb in data.train_batches():
-                lr = start_lr * mult ** len(lrs)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                v = train_step(model, xb, yb, opt, loss_fn).item()
-                avg = beta * avg + (1 - beta) * v
-                smooth = avg / (1 - beta ** (len(lrs) + 1))
-                if not math.isfinite(smooth) or (len(lrs) > 10 and smooth > 4 * best):
-                    num_it = len(lrs)  # exploded: stop here
-                    break
-                best = min(best, smooth)
-                lrs.append(lr)
-                losses.append(smooth)
-                if len(lrs) >= num_it:
-                    break
+        for i, (xb, yb) in enumerate(islice(batches(), num_it)):
+            lr = start_lr * mult**i
+            for g in opt.param_groups:
+                g["lr"] = lr
+            avg = beta * avg + (1 - beta) * train_step(model, xb, yb, opt, loss_fn).item()
+            smooth = avg / (1 - beta ** (i + 1))
+            if not math.isfinite(smooth) or (i > 10 and smooth > 4 * best):
+                break  # exploded
+            best = min(best, smooth)
+            lrs.append(lr)
+            losses.append(smooth)
     finally:
         model.load_state_dict(model_state)
         opt.load_state_dict(opt_state)  # restores the learning rates too
-    if len(lrs) < min(10, wanted):
+    if len(lrs) < min(10, num_it):
         raise TrainingDiverged(
-            f"lr_find: the loss exploded after {len(lrs)} step(s), at learning rate "
-            f"{start_lr * mult ** len(lrs):.3g}, too soon to show anything: lower start_lr (e.g. "
-            f"{start_lr / 100:g}) or check the inputs and targets for NaN or huge values.")
+            f"lr_find: the loss exploded after {len(lrs)} step(s), at learning rate {lr:.3g}, too "
+            f"soon to show anything: lower start_lr (e.g. {start_lr / 100:g}) or check the inputs "
+            "and targets for NaN or huge values.")
     res = pd.DataFrame({"lr": lrs, "loss": losses})
     if plot:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(5, 3))
         ax.plot(res["lr"], res["loss"])
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("smoothed loss")
-        ax.set_title("LR finder")
+        ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="smoothed loss",
+               title="LR finder")
     return res
 
 
@@ -716,11 +574,8 @@ def lr_find(
 
 
 def save_model(model: nn.Module, path: str | Path) -> Path:
-    """Save the model's weights (moved to the CPU first, so any machine can load them).
-
-    Written to a temporary file beside `path`, then renamed: a failed save (disk full) leaves
-    the previous weights intact.
-    """
+    """Save the model's weights, moved to the CPU so that any machine can load them, atomically:
+    a failed save (disk full) leaves the previous file intact."""
     path = Path(path)
     try:
         with atomic_write(path) as tmp:
@@ -732,10 +587,8 @@ def save_model(model: nn.Module, path: str | Path) -> Path:
 
 
 def load_model(model: nn.Module, path: str | Path, device: str | torch.device | None = None) -> nn.Module:
-    """Load weights saved by `save_model` into `model` and move it to `device` (default CPU).
-
-    Works across devices: weights saved on a GPU load on a CPU-only laptop.
-    """
+    """Load weights saved by `save_model` (on any device) into `model`, moved to `device` (default
+    CPU)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No saved weights at {path}. Train the model and save_model() it first.")
@@ -747,7 +600,6 @@ def load_model(model: nn.Module, path: str | Path, device: str | torch.device | 
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        raise RuntimeError(
-            f"The weights in {path} do not fit this model (different architecture or sizes): {e}"
-        ) from None
+        raise RuntimeError(f"The weights in {path} do not fit this model (different architecture "
+                           f"or sizes): {e}") from None
     return model.to(torch.device(device) if device else "cpu")

@@ -260,3 +260,33 @@ def test_set_seed_repeats():
     cu.set_seed(7)
     assert torch.equal(a, torch.randn(3))
     assert math.isfinite(a.sum().item())
+
+
+@pytest.mark.parametrize("bs", ["abc", 0, -1, 2.5, None, True])
+def test_a_batch_size_that_is_not_a_positive_whole_number_is_named(bs):
+    with pytest.raises(ValueError, match=rf"bs is the batch size.*got bs={bs!r}.*bs=64"):
+        DeviceData(torch.zeros(4), torch.zeros(4), bs=bs, device="cpu")
+    assert DeviceData(torch.zeros(4), torch.zeros(4), bs=np.int64(2), device="cpu").bs == 2
+
+
+def test_predict_and_evaluate_on_a_model_without_weights():
+    class Total(nn.Module):
+        def forward(self, x):
+            return x.sum(1)
+
+    x = torch.rand(10, 3)
+    assert torch.equal(cu.predict(nn.Identity(), x, bs=4), x)  # inputs stay on their device
+    assert cu.predict(Total(), np.ones((5, 3))).tolist() == [3.0] * 5
+    d = DeviceData(x, x.sum(1), x, x.sum(1), bs=4, device="cpu")
+    assert evaluate(Total(), d, F.mse_loss)["valid_loss"] == 0
+
+
+def test_lr_find_restores_an_optimizer_that_has_already_stepped():
+    d = linear_data()
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    cu.fit(model, d, 1, opt, F.mse_loss, progress=False)
+    before = [s["momentum_buffer"].clone() for s in opt.state.values()]
+    cu.lr_find(model, d, opt, F.mse_loss, num_it=30, plot=False)
+    assert all(torch.equal(b, s["momentum_buffer"]) for b, s in zip(before, opt.state.values(),
+                                                                     strict=True))
