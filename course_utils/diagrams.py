@@ -33,7 +33,7 @@ class Edge(NamedTuple):
     a: str
     b: str
     key: str
-    rad: float = 0.0  # curvature
+    rad: float = 0.0  # curvature; a loop (a == b) needs about -1.7
     ls: str = "-"
 
 
@@ -63,11 +63,8 @@ def _shape(n: Node) -> plt.Artist:
 
 def draw(nodes: Sequence[Node], edges: Sequence[Edge], keys: dict[str, tuple[str, str]],
          title: str = "", ncol: int = 3, scale: float = 0.6) -> Figure:
-    """Draw `nodes` joined by `edges`; `keys` maps an edge key to (colour, legend text).
-
-    Edge keys missing from `keys` are drawn grey; keys with an empty text stay out of the
-    legend. The figure is `scale` inches per unit of the coordinates, so text always fits.
-    """
+    """Draw `nodes` joined by `edges`; `keys` maps an edge key to (colour, legend text): other
+    keys are grey, empty texts stay out of the legend. `scale`: inches per coordinate unit."""
     half = {n.name: max(_width(n) / 2, 0.5) + 0.3 for n in nodes}
     xlim = (min(n.x - half[n.name] for n in nodes), max(n.x + half[n.name] for n in nodes))
     ylim = (min(n.y for n in nodes) - 0.7, max(n.y for n in nodes) + 0.8)
@@ -80,17 +77,15 @@ def draw(nodes: Sequence[Node], edges: Sequence[Edge], keys: dict[str, tuple[str
         ax.text(n.x, n.y - (0.35 if below else 0.1 if n.kind == "out" else 0), n.label,
                 ha="center", va="top" if below else "center", fontsize=10, zorder=3)
     for e in edges:
-        style = dict(arrowstyle="-|>", mutation_scale=14, lw=2, ls=e.ls,
-                     color=keys.get(e.key, (GREY, ""))[0])
-        if e.a == e.b:  # a loop back into the same node
+        if e.a == e.b:  # a loop over the node's top, from its left to its right
             x, y = pos[e.a]
-            arrow = FancyArrowPatch((x - 0.3, y + 0.22), (x + 0.3, y + 0.22),
-                                    connectionstyle="arc3,rad=-1.7", **style)
+            ends, patches = [(x - 0.3, y + 0.22), (x + 0.3, y + 0.22)], (None, None)
         else:
-            arrow = FancyArrowPatch(pos[e.a], pos[e.b], patchA=shapes[e.a], patchB=shapes[e.b],
-                                    shrinkA=2, shrinkB=2, connectionstyle=f"arc3,rad={e.rad}",
-                                    **style)
-        ax.add_patch(arrow)
+            ends, patches = [pos[e.a], pos[e.b]], (shapes[e.a], shapes[e.b])
+        ax.add_patch(FancyArrowPatch(*ends, patchA=patches[0], patchB=patches[1],
+                                     connectionstyle=f"arc3,rad={e.rad}", arrowstyle="-|>",
+                                     mutation_scale=14, lw=2, ls=e.ls,
+                                     color=keys.get(e.key, (GREY, ""))[0]))
     used = [k for k in keys if keys[k][1] and any(e.key == k for e in edges)]
     if used:
         ax.legend([Line2D([], [], color=keys[k][0], lw=2) for k in used],
@@ -136,7 +131,7 @@ def loop_cycle_diagram() -> Figure:
     """The same loop drawn as a cycle: one hidden state updated once per character."""
     nodes = [Node("c", "in", 0, 0, "c t"), Node("h", "hid", 0, 1.4, "h"),
              Node("o", "out", 1.8, 1.4, "c t+1")]
-    edges = [Edge("c", "h", "l_in"), Edge("h", "h", "l_hidden"), Edge("h", "o", "l_out")]
+    edges = [Edge("c", "h", "l_in"), Edge("h", "h", "l_hidden", -1.7), Edge("h", "o", "l_out")]
     fig = draw(nodes, edges, RNN_KEYS, "The same loop as a cycle", ncol=1, scale=0.75)
     fig.axes[0].text(0.5, 2.0, "once per character", fontsize=9, color="tab:orange")
     return fig
@@ -150,11 +145,10 @@ def seq_diagram(n: int = 8) -> Figure:
 def stateful_diagram(n: int = 4) -> Figure:
     """`CharStatefulRnn`: two batches; the state's values cross the boundary, gradients don't."""
     nodes, edges = _chain(n, 1.25, True)
-    more = _chain(n, 1.25, True, i0=n + 1, x0=(n + 0.6) * 1.25)
-    nodes, edges = nodes + more[0], edges + more[1] + [Edge(f"h{n}", f"h{n + 1}", "state",
-                                                            ls="--")]
+    more, more_edges = _chain(n, 1.25, True, i0=n + 1, x0=(n + 0.6) * 1.25)  # the next batch
+    edges += [*more_edges, Edge(f"h{n}", f"h{n + 1}", "state", ls="--")]
     keys = {**RNN_KEYS, "state": ("tab:red", "h carried to the next batch, detached")}
-    fig = draw(nodes, edges, keys, "Stateful RNN: the hidden state carries over", ncol=2)
+    fig = draw(nodes + more, edges, keys, "Stateful RNN: the hidden state carries over", ncol=2)
     ax, mid = fig.axes[0], (n - 0.2) * 1.25
     ax.axvline(mid, color=GREY, ls=":", lw=1)
     ax.text(-0.5, 3.5, f"batch i ({n} steps = bptt)", fontsize=9)
@@ -202,8 +196,7 @@ def mixed_input_diagram(cats: Sequence[str], n_cont: int, szs: Sequence[int],
     the last are drawn; `widths` labels their vectors), the batch-normalised continuous
     inputs, the hidden layers `szs` and the output squashed into `y_range`."""
     keep = list(range(len(cats))) if len(cats) <= 4 else [0, 1, 2, len(cats) - 1]
-    nodes, edges = [Node("cat", "op", 3.6, 1.2, "concat,\ndropout")], []
-    keys = {}
+    nodes, edges, keys = [Node("cat", "op", 3.6, 1.2, "concat,\ndropout")], [], {}
     for row, i in enumerate(keep):
         y = 3.0 - row * 0.9 - (0.6 if i > row else 0)
         nodes += [Node(f"c{i}", "in", 0, y, cats[i]),
@@ -224,38 +217,33 @@ def mixed_input_diagram(cats: Sequence[str], n_cont: int, szs: Sequence[int],
     keys["out"] = ("tab:red", "out, sigmoid into y_range")
     fig = draw(nodes, edges, keys, "MixedInputModel", ncol=2)
     if len(cats) > 4:
-        fig.axes[0].text(0, 0.45, f"⋮ {len(cats) - 4} more", ha="center", va="center",
-                         fontsize=9)
+        fig.axes[0].text(0, 0.45, f"⋮ {len(cats) - 4} more", ha="center", va="center", fontsize=9)
     return fig
 
 
-def one_hot_diagram(idx: int = 3, weight: Sequence[Sequence[float]] | None = None,
-                    n: int = 5, k: int = 3) -> Figure:
-    """An embedding lookup as a matrix product: one-hot of `idx` @ table = row `idx`.
-
-    `weight` (n, k), e.g. `emb.weight.tolist()`, writes the table's numbers in the cells.
-    """
-    if weight is not None:
-        n, k = len(weight), len(weight[0])
+def one_hot_diagram(idx: int, weight: Sequence[Sequence[float]]) -> Figure:
+    """An embedding lookup as a matrix product: one-hot of `idx` @ `weight` = row `idx`, with
+    the numbers of the table `weight` (n, k), e.g. `emb.weight.tolist()`, in its cells."""
+    n, k = len(weight), len(weight[0])
     if not 0 <= idx < n:
         raise ValueError(f"idx must be a row of the table, 0 … {n - 1}; got {idx}.")
     fig, ax = plt.subplots(figsize=(0.5 * (n + 2 * k + 2.4), 0.5 * (n + 1.3)))
     fig.subplots_adjust(0, 0, 1, 1)
-    num = (lambda r, c: f"{weight[r][c]:.2f}") if weight is not None else (lambda r, c: "")
+    table = [[f"{v:.2f}" for v in row] for row in weight]
+    one_hot = [[str(int(c == idx)) for c in range(n)]]
     mid = 0.5 - n / 2  # the top of the one-row blocks, level with the table's middle row
-    blocks = [(0, mid, 1, n, lambda r, c: c == idx, lambda r, c: str(int(c == idx)),
-               f"one-hot of {idx}\n(1 × {n})"),
-              (n + 1, 0, n, k, lambda r, c: r == idx, num, f"emb.weight ({n} × {k})"),
-              (n + k + 2, mid, 1, k, lambda r, c: True, lambda r, c: num(idx, c),
-               f"emb({idx}): row {idx}\n(1 × {k})")]
-    for x0, y0, rows, cols, lit, text, label in blocks:
-        for r in range(rows):
-            for c in range(cols):
+    blocks = [  # (left, top, the cells' texts, which cells are lit, label)
+        (0, mid, one_hot, lambda r, c: c == idx, f"one-hot of {idx}\n(1 × {n})"),
+        (n + 1, 0, table, lambda r, c: r == idx, f"emb.weight ({n} × {k})"),
+        (n + k + 2, mid, [table[idx]], lambda r, c: True, f"emb({idx}): row {idx}\n(1 × {k})")]
+    for x0, y0, cells, lit, label in blocks:
+        for r, row in enumerate(cells):
+            for c, text in enumerate(row):
                 ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, ec="k",
                                        fc="#f4b183" if lit(r, c) else "white"))
-                ax.text(x0 + c + 0.5, y0 - r - 0.5, text(r, c), ha="center", va="center",
-                        fontsize=8)
-        ax.text(x0 + cols / 2, y0 - rows - 0.15, label, ha="center", va="top", fontsize=9)
+                ax.text(x0 + c + 0.5, y0 - r - 0.5, text, ha="center", va="center", fontsize=8)
+        ax.text(x0 + len(cells[0]) / 2, y0 - len(cells) - 0.15, label, ha="center", va="top",
+                fontsize=9)
     for x, s in ((n + 0.5, "@"), (n + k + 1.5, "=")):
         ax.text(x, mid - 0.5, s, ha="center", va="center", fontsize=14)
     ax.set(xlim=(-0.2, n + 2 * k + 2.2), ylim=(-n - 1.1, 0.2), aspect="equal")

@@ -59,16 +59,15 @@ def _as(x: object, shape: Sequence[int], hint: str = "") -> Tensor:  # the answe
     return t
 
 
-def _compare(got: Tensor, want: Tensor, wrongs: Sequence[tuple[Tensor, str]] = (),
-             tol: float = 1e-5) -> None:
-    """Pass if `got` matches `want`; else name the first typical mistake it matches."""
-    def close(a: Tensor, b: Tensor) -> bool:
-        return a.shape == b.shape and torch.allclose(a.double(), b.double(), 1e-4, tol, True)
-
-    if close(got, want):
-        return
-    for candidate, why in wrongs:
-        if close(got, candidate):
+def _compare(answer: object, want: Tensor, hint: str = "",
+             wrongs: Sequence[tuple[Tensor | float, str]] = (), tol: float = 1e-5) -> None:
+    """Pass if `answer` matches `want`; else say what is wrong: its shape (then `hint`), the
+    first typical mistake in `wrongs` it matches, or its first values and `want`'s."""
+    got = _as(answer, want.shape, hint)
+    for candidate, why in [(want, None), *wrongs]:  # the right answer first
+        if torch.allclose(got, torch.as_tensor(candidate).double(), 1e-4, tol, equal_nan=True):
+            if why is None:
+                return
             raise _Wrong(why)
     got, want = (np.array2string(t.flatten()[:6].numpy(), precision=4) for t in (got, want))
     raise _Wrong(f"on the checker's input it returned {got} where {want} was expected "
@@ -79,9 +78,8 @@ def _compare(got: Tensor, want: Tensor, wrongs: Sequence[tuple[Tensor, str]] = (
 def check_contiguous_ids(fn: Callable) -> None:
     """`fn(ids)`: row numbers 0..n-1 for the distinct ids, in sorted order (as `IdMap`)."""
     ids = np.array([10, 3, 7, 3, 193609, 10])
-    got = _as(fn(ids.copy()), ids.shape, "Return one row number per id of the input.")
     want, raw = (torch.as_tensor(a, dtype=float) for a in (IdMap(ids).encode(ids), ids))
-    _compare(got, want, [
+    _compare(fn(ids.copy()), want, "Return one row number per id of the input.", [
         (raw, "these are the raw ids: a table of 4 rows needs row numbers 0..3, and id 193609 "
               "would be far past its end."),
         (raw - 1, "subtracting 1 only works when the ids have no gaps."),
@@ -96,10 +94,10 @@ def check_predict_rating(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     u, m = torch.randn(6, 4, generator=g), torch.randn(6, 4, generator=g)
     ub, mb, yr = torch.randn(6, generator=g), torch.randn(6, generator=g), (1.0, 5.5)
-    got = _as(fn(u, m, ub, mb, yr), (6,), "One prediction per row of the batch: multiply "
-              "elementwise and sum over the factors, (u * m).sum(1), not u @ m.T.")
+    got = fn(u, m, ub, mb, yr)
     z = (u * m).sum(1) + ub + mb
-    _compare(got, sigmoid_range(z, yr), [
+    _compare(got, sigmoid_range(z, yr), "One prediction per row of the batch: multiply "
+             "elementwise and sum over the factors, (u * m).sum(1), not u @ m.T.", [
         (z, "the raw score is not squashed: apply the sigmoid and scale it into y_range."),
         (sigmoid_range((u * m).sum(1), yr), "the biases are missing: add ub and mb."),
         (torch.sigmoid(z), "the sigmoid gives 0..1: scale it by (hi - lo) and add lo."),
@@ -111,10 +109,9 @@ def check_nearest_by_cosine(fn: Callable) -> None:
     """`fn(emb, i, k)`: indices of the k rows most similar to row i by cosine, best first."""
     emb = torch.randn(30, 5, generator=torch.Generator().manual_seed(1))
     emb[7], emb[11] = 5 * emb[2] + emb[3], 0.2 * emb[2] + 0.05  # a long and a short neighbour
-    got = _as(fn(emb.clone(), 2, 4), (4,), "Return k indices.")
     want = torch.as_tensor(cosine_neighbours(emb, 2, 4)[0], dtype=float)
     dot = (emb @ emb[2]).index_fill(0, torch.tensor([2]), -1e9)
-    _compare(got, want, [
+    _compare(fn(emb.clone(), 2, 4), want, "Return k indices.", [
         (F.cosine_similarity(emb, emb[2:3]).topk(4).indices.double(),
          "row i itself is in the list (cosine 1): leave it out."),
         (dot.topk(4).indices.double(), "that is the dot product's ranking, which favours long "
@@ -134,19 +131,18 @@ def check_pca_scores(fn: Callable) -> None:
     align = lambda a, b: a * torch.where((a * b).sum(0) < 0, -1.0, 1.0)  # noqa: E731 (sign of PCs)
     got = align(_as(got, (40, 2), "Return the scores, one row of n per input row, not the "
                     "components (n, factors)."), want)
-    _compare(got, want, [(align(raw, got), "the rows were not centred: subtract the mean row "
-                          "first, or the first direction points at the mean.")], 1e-4)
+    _compare(got, want, wrongs=[(align(raw, got), "the rows were not centred: subtract the mean "
+             "row first, or the first direction points at the mean.")], tol=1e-4)
 
 
 @_checker("avg = beta*avg + (1-beta)*v, divided by 1 - beta**n: right from the first value.")
 def check_ewma_debiased(fn: Callable) -> None:
     """`fn(values, beta)`: the debiased exponentially weighted average after each value."""
     values, beta = [3.0, 5.0, 4.0, 10.0, 2.0], 0.9
-    got = _as(fn(list(values), beta), (5,), "One average per value.")
     ew = lambda b: torch.tensor([sum((1 - b) * b ** (k - i) * v for i, v in  # noqa: E731
                                      enumerate(values[: k + 1])) for k in range(5)])
     raw, swapped, n = ew(beta), ew(1 - beta), torch.arange(1.0, 6.0)
-    _compare(got, raw / (1 - beta**n), [
+    _compare(fn(list(values), beta), raw / (1 - beta**n), "One average per value.", [
         (raw, "not debiased: the average starts at 0, so divide step n by 1 - beta**n."),
         (swapped / (1 - (1 - beta) ** n), "beta and 1 - beta are swapped: the old average "
          "keeps beta, the new value gets 1 - beta."),
@@ -184,7 +180,7 @@ def check_train_one_epoch(fn: Callable) -> None:
                      "15 full batches and one of 40.")
     want, _ = run(lambda m, x, y, bs, opt: fit(m, DeviceData(x, y, bs=bs, device="cpu"), 1, opt,
                                                F.mse_loss, progress=False))
-    _compare(got, want, [(run(_epoch, **kw)[0], why) for kw, why in [
+    _compare(got, want, wrongs=[(run(_epoch, **kw)[0], why) for kw, why in [
         ({"zero": False}, "the gradients were not zeroed: backward() adds to .grad, so each "
          "step used the sum of all gradients so far."),
         ({"shuffle": False}, "the rows were not shuffled: draw torch.randperm(len(x)) and "
@@ -205,13 +201,13 @@ def check_kaiming_init(fn: Callable) -> None:
     if layer.weight is not w:
         raise _Wrong("the weight is a new tensor, not filled in place: an optimizer built "
                      "earlier still updates the old one. Use nn.init.normal_ or .normal_().")
-    _compare(layer.weight.std().reshape(1), torch.tensor([math.sqrt(2 / 400)]), [
+    _compare(layer.weight.std().reshape(1), torch.tensor([math.sqrt(2 / 400)]), wrongs=[
         (torch.tensor([math.sqrt(2 / 100)]), "std √(2/fan_out): each output sums fan_in = 400 "
          "products, so the scale must come from fan_in."),
         (torch.tensor([math.sqrt(1 / 400)]), "std √(1/fan_in) suits tanh; ReLU zeroes half its "
          "inputs, so Kaiming uses √(2/fan_in)."),
         (torch.tensor([1.0]), "std 1: each output sums 400 products, std ≈ 20, and the "
-         "activations grow layer after layer.")], 0.004)
+         "activations grow layer after layer.")], tol=0.004)
     if layer.bias.abs().max() > 0 or abs(layer.weight.mean().item()) > 0.01:
         raise _Wrong("the weights must have mean 0 and the bias must be all zeros.")
 
@@ -223,9 +219,9 @@ def check_rnn_step(fn: Callable) -> None:
     x, h = torch.randn(4, 3, generator=g), torch.randn(4, 5, generator=g)
     w_ih, w_hh = torch.randn(5, 3, generator=g), torch.randn(5, 5, generator=g)
     b_ih, b_hh = torch.randn(5, generator=g), torch.randn(5, generator=g)
-    got = _as(fn(x, h, w_ih, w_hh, b_ih, b_hh), (4, 5), "The new hidden state is (bs, n_hidden).")
+    got = fn(x, h, w_ih, w_hh, b_ih, b_hh)
     z = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
-    _compare(got, torch.tanh(z), [
+    _compare(got, torch.tanh(z), "The new hidden state is (bs, n_hidden).", [
         (z, "no nonlinearity: apply tanh to the sum."),
         (torch.relu(z), "that is ReLU; nn.RNN's default nonlinearity is tanh."),
         (torch.tanh(F.linear(x, w_ih, b_ih)), "the previous hidden state h is not used."),
@@ -237,8 +233,8 @@ def check_rnn_step(fn: Callable) -> None:
 def check_temperature_probs(fn: Callable) -> None:
     """`fn(logits, temperature)`: next-character probabilities at a temperature, per row."""
     logits = torch.randn(3, 6, generator=torch.Generator().manual_seed(5)) * 2
-    got = _as(fn(logits.clone(), 0.5), (3, 6), "One probability per character and row.")
-    _compare(got, F.softmax(logits / 0.5, -1), [
+    _compare(fn(logits.clone(), 0.5), F.softmax(logits / 0.5, -1),
+             "One probability per character and row.", [
         (F.softmax(logits * 0.5, -1), "multiplied by the temperature: divide, so that a "
          "temperature below 1 sharpens the distribution."),
         (F.softmax(logits, -1), "the temperature is ignored."),
@@ -251,24 +247,22 @@ def check_temperature_probs(fn: Callable) -> None:
 def check_rmspe(fn: Callable) -> None:
     """`fn(pred, targ)`: root mean squared percentage error, as a float."""
     pred, targ = np.array([90.0, 120.0, 50.0, 210.0]), np.array([100.0, 100.0, 40.0, 200.0])
-    got = _as(fn(pred.copy(), targ.copy()), (), "Return one number.")
     pct = (targ - pred) / targ
-    _compare(got, torch.tensor(rmspe(pred, targ)), [(torch.tensor(v), why) for v, why in [
+    _compare(fn(pred.copy(), targ.copy()), torch.tensor(rmspe(pred, targ)), "Return one number.", [
         (np.sqrt(np.mean(((targ - pred) / pred) ** 2)), "divided by the prediction: a "
          "percentage error is relative to the true value."),
         (np.mean(pct**2), "the square root is missing."),
         (np.mean(np.abs(pct)), "that is the mean absolute percentage error."),
-        (100 * np.sqrt(np.mean(pct**2)), "in percent: Kaggle's score is a fraction.")]])
+        (100 * np.sqrt(np.mean(pct**2)), "in percent: Kaggle's score is a fraction.")])
 
 
 @_checker("0 on an event day, +1 each day after, NaN before the first: tabular.days_since.")
 def check_days_since_last(fn: Callable) -> None:
     """`fn(flags)`: for consecutive days, days since the last day with flag 1 (NaN before)."""
     flags = np.array([0, 1, 0, 0, 1, 1, 0, 0, 0])
-    got = _as(fn(flags.copy()), flags.shape, "One number per day.")
     df = pd.DataFrame({"Store": 1, "Date": pd.date_range("2015-01-01", periods=9), "E": flags})
     want = torch.tensor(days_since(df, "E").to_numpy())
-    _compare(got, want, [
+    _compare(fn(flags.copy()), want, "One number per day.", [
         (want.nan_to_num(0.0), "before the first event there is no last event: NaN, not 0."),
         (want + 1, "off by one: on an event day the answer is 0."),
         (torch.tensor([1.0, 0, 2, 1, 0, 0, math.nan, math.nan, math.nan]), "that counts the "

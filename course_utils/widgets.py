@@ -1,13 +1,9 @@
 """The interactive pieces of the lessons: widgets, the SGD animation, label placement.
 
-* `make_embedding_explorer` (lesson 5): nearest movies by cosine, the ends of each PCA axis.
-* `annotate_points` (lesson 5): scatter labels that do not overlap.
-* `animate_fit`, `make_optimizer_explorer` (lesson 6, SGD): the fit as an animation, and an
-  optimizer's path over the loss surface redrawn live.
-* `make_text_generator` (lesson 6, RNN): Nietzsche from a trained char model, live.
-
-They need a running kernel (ipywidgets) or matplotlib; the models and maths they show live
-in `collab.py`, `sgd.py` and `text.py`.
+* lesson 5: `make_embedding_explorer` (nearest movies, the ends of each PCA axis) and
+  `annotate_points` (scatter labels that do not overlap);
+* lesson 6, SGD: `animate_fit` (the fit as an animation) and `make_optimizer_explorer`;
+* lesson 6, RNN: `make_text_generator` (Nietzsche from a trained char model, live).
 """
 
 from __future__ import annotations
@@ -23,35 +19,18 @@ import torch
 from matplotlib import animation
 from torch import Tensor
 
+from course_utils import sgd
 from course_utils.collab import cosine_neighbours
-from course_utils.sgd import (
-    OPTIMIZER_NAMES,
-    OptPath,
-    least_squares,
-    line_data,
-    make_optimizer,
-    plot_contours,
-    run_path,
-)
 from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
 
 if TYPE_CHECKING:
     import ipywidgets
 
-__all__ = [
-    "animate_fit",
-    "annotate_points",
-    "make_embedding_explorer",
-    "make_optimizer_explorer",
-    "make_text_generator",
-]
+__all__ = ["animate_fit", "annotate_points", "make_embedding_explorer", "make_optimizer_explorer",
+           "make_text_generator"]
 
 
-# --------------------------------------------------------------------------- lesson 5
-
-
-def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str],
-                    fontsize: int = 9) -> None:
+def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str]) -> None:
     """Label scatter points so that labels do not overlap (greedy, no extra packages).
 
     Each label tries positions around its point, nearest first (right, left, above,
@@ -77,53 +56,42 @@ def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence
         return sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
                    * max(0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed)
 
-    order = np.argsort(-np.asarray(y, dtype=float), kind="stable")
-    for i in order:
-        best = None
+    for i in np.argsort(-np.asarray(y, dtype=float), kind="stable"):
+        tried = []  # (overlap, annotation, box), until one overlaps nothing
         for dx, dy, ha, va, leader in candidates:
             t = ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
-                            ha=ha, va=va, fontsize=fontsize,
+                            ha=ha, va=va, fontsize=9,
                             arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5}
                             if leader else None)
             t.update_positions(renderer)
             box = Text.get_window_extent(t, renderer).expanded(1.03, 1.2)  # the text alone
-            cost = overlap(box)
-            if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, t, box)
-            else:
-                t.remove()
-            if cost == 0:
+            tried.append((overlap(box), t, box))
+            if tried[-1][0] == 0:
                 break
-        placed.append(best[2])
+        _, best, box = min(tried, key=lambda c: c[0])  # the first of the least overlapping
+        for _, t, _ in tried:
+            if t is not best:
+                t.remove()
+        placed.append(box)
 
 
-def make_embedding_explorer(
-    movie_vectors: np.ndarray,
-    components: pd.DataFrame,
-    titles: Sequence[str],
-    k: int = 10,
-):
-    """An ipywidgets explorer of movie embeddings: `ipywidgets.Widget`.
+def make_embedding_explorer(movie_vectors: np.ndarray, components: pd.DataFrame,
+                            titles: Sequence[str], k: int = 10) -> ipywidgets.Tab:
+    """An ipywidgets explorer of movie embeddings, two tabs: "Neighbours" (pick a movie, see
+    the `k` nearest by cosine similarity) and "Components" (pick a component, see the `k`
+    movies at each of its two ends).
 
     Args:
         movie_vectors: (n, n_factors) embedding rows of the movies to explore.
         components: (n, n_components) PCA scores of the same movies, named columns.
         titles: the n titles, in the same order.
-        k: how many neighbours / movies per end to show.
-
-    Tab "Neighbours": pick a movie, see the `k` nearest by cosine similarity.
-    Tab "Components": pick a component, see the movies at its two ends.
     """
     import ipywidgets as widgets
 
     titles = list(titles)
     if not len(titles) == len(movie_vectors) == len(components):
-        raise ValueError(
-            f"movie_vectors ({len(movie_vectors)}), components ({len(components)}) and "
-            f"titles ({len(titles)}) must describe the same movies."
-        )
+        raise ValueError(f"movie_vectors ({len(movie_vectors)}), components ({len(components)})"
+                         f" and titles ({len(titles)}) must describe the same movies.")
     movie = widgets.Dropdown(options=sorted(titles), value=titles[0], description="Movie",
                              layout=widgets.Layout(width="480px"))
     neighbours = widgets.HTML()
@@ -156,31 +124,25 @@ def make_embedding_explorer(
     return tabs
 
 
-# --------------------------------------------------------------------------- lesson 6: SGD
-
-
-def animate_fit(x: Tensor, y: Tensor, path: OptPath, frames: Sequence[int] | None = None,
-                n_points: int = 60, a_lim: Sequence[float] = (-1, 12),
-                b_lim: Sequence[float] = (0, 12), dpi: int = 60) -> animation.FuncAnimation:
-    """Animate training: the line over a sample of the data (left) and the path over the
-    loss contours (right). `frames` are the step numbers to show (default: 16 steps, spaced
-    closer at the start where things move fast); every frame is stored as an image, so few
-    frames at a modest `dpi` keep the notebook small. Returns the animation; show it in a notebook
-    with `HTML(anim.to_jshtml())`, which needs no ffmpeg. The figure is closed, so only the
-    animation is displayed.
+def animate_fit(x: Tensor, y: Tensor, path: sgd.OptPath, frames: Sequence[int] | None = None,
+                dpi: int = 60) -> animation.FuncAnimation:
+    """Animate training: the line over the first 60 points (left) and the path over the loss
+    contours (right). `frames` are the steps to show (default: 16, closer together at the
+    start, where things move fast); each is stored as an image at `dpi`. Show the animation
+    with `HTML(anim.to_jshtml())` (no ffmpeg needed); its figure is closed.
     """
     steps = len(path.loss) - 1
     if frames is None:
         frames = np.unique(np.geomspace(1, steps + 1, 16).astype(int) - 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi)
-    ax1.scatter(x[:n_points], y[:n_points], s=8, color="gray")
+    ax1.scatter(x[:60], y[:60], s=8, color="gray")
     xs = np.array([float(x.min()), float(x.max())])
     (line,) = ax1.plot(xs, path.params[0, 0] * xs + path.params[0, 1], color="C3", lw=2)
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     ax1.set_ylim(float(y.min()) - 1, float(y.max()) + 1)
     title = ax1.set_title("")
-    plot_contours(x, y, ax2, a_lim, b_lim)
+    sgd.plot_contours(x, y, ax2)
     (trail,) = ax2.plot([], [], ".-", color="C3", ms=3, lw=1)
     ax2.set_title("path of (a, b) over the loss contours")
     fig.tight_layout()
@@ -197,28 +159,19 @@ def animate_fit(x: Tensor, y: Tensor, path: OptPath, frames: Sequence[int] | Non
     return anim
 
 
-def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]] | None = None,
-                            start: Sequence[float] = (10.0, 5.0),
+def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]],
                             steps: int = 150) -> ipywidgets.VBox:
     """An ipywidgets control: pick an optimizer, its learning rate, β1 (momentum) and β2,
-    and a problem; the path over the loss contours and the loss curve redraw at once.
-
-    `problems` maps a name to `(x, y)`; the default is the lesson's data (2,000 points) and
-    the same line with x shifted to [2, 3] (badly conditioned). The returned `VBox` has an
-    attribute `result`, a dict with the settings and `Path` of the latest drawing (it is
-    what a test inspects after changing a control).
+    and a problem (`problems` maps a name to `(x, y)`); the path over the loss contours and
+    the loss curve redraw at once. The returned `VBox`'s attribute `result` holds the
+    settings and `OptPath` of the latest drawing (what a test inspects).
     """
     import ipywidgets as widgets
     from IPython.display import display
 
-    if problems is None:
-        problems = {
-            "x in [0, 1]": line_data(2_000),
-            "x in [2, 3] (badly conditioned)": line_data(2_000, offset=2.0),
-        }
     style = {"description_width": "initial"}  # show the whole label
     controls = {
-        "name": widgets.Dropdown(options=OPTIMIZER_NAMES, value="momentum",
+        "name": widgets.Dropdown(options=sgd.OPTIMIZER_NAMES, value="momentum",
                                  description="optimizer", style=style),
         "problem": widgets.Dropdown(options=list(problems), description="problem", style=style),
         "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.1,
@@ -236,14 +189,15 @@ def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]] | None = 
 
     def draw(name: str, problem: str, lr: float, beta1: float, beta2: float) -> None:
         x, y = problems[problem]
-        path = run_path(x, y, lambda p: make_optimizer(name, p, lr, beta1, beta2), start, steps)
+        path = sgd.run_path(x, y, lambda p: sgd.make_optimizer(name, p, lr, beta1, beta2),
+                            steps=steps)
         box.result = dict(name=name, problem=problem, lr=lr, beta1=beta1, beta2=beta2, path=path)
-        lowest = least_squares(x, y)[2]
+        lowest = sgd.least_squares(x, y)[2]
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
         ok = path.params[np.isfinite(path.params).all(1)]
         a_lim = np.clip((min(-1, ok[:, 0].min()), max(12, ok[:, 0].max())), -30, 30)
         b_lim = np.clip((min(0, ok[:, 1].min()), max(12, ok[:, 1].max())), -30, 30)
-        plot_contours(x, y, ax1, a_lim, b_lim)
+        sgd.plot_contours(x, y, ax1, a_lim, b_lim)
         ax1.plot(path.params[:, 0], path.params[:, 1], ".-", color="C3", ms=3, lw=1)
         ax1.set_title(f"{name}: path of (a, b), {steps} steps")
         finite = np.isfinite(path.loss)
@@ -265,24 +219,15 @@ def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]] | None = 
     return box
 
 
-# --------------------------------------------------------------------------- lesson 6: RNN
-
-
-def make_text_generator(
-    model: CharStatefulRnn | str | Path,
-    vocab: Vocab | None = None,
-    seed_text: str = "the meaning of life is ",
-    length: int = 300,
-    temperature: float = 0.5,
-    rng_seed: int = 0,
-) -> ipywidgets.VBox:
+def make_text_generator(model: CharStatefulRnn | str | Path, vocab: Vocab | None = None,
+                        seed_text: str = "the meaning of life is ", length: int = 300,
+                        temperature: float = 0.5) -> ipywidgets.VBox:
     """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
 
     `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
-    `save_char_model`, so the widget can be rebuilt without retraining. Returns a `VBox`;
-    the generated text is in its `output` attribute (an `HTML` widget), updated on every
-    change. Sampling uses a generator seeded with `rng_seed`, so the same inputs give the
-    same text.
+    `save_char_model`, so the widget can be rebuilt without retraining. The returned `VBox`'s
+    `output` (an `HTML` widget) holds the text, redrawn on every change; sampling starts from
+    seed 0 each time, so the same inputs give the same text.
     """
     import html
 
@@ -306,7 +251,7 @@ def make_text_generator(
         if not seed:
             output.value = "<i>Type some seed text (letters the model knows).</i>"
             return
-        g = torch.Generator().manual_seed(rng_seed)
+        g = torch.Generator().manual_seed(0)
         text = sample_text(model, seed, length_box.value, vocab, temp_box.value, generator=g)
         output.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
                         f"{html.escape(text[len(seed):])}</pre>")

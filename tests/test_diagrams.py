@@ -112,7 +112,7 @@ def test_one_hot_times_matrix_picks_the_row():
     assert len(lit) == 1 + 3 + 3  # the 1, row 3 of the table, and the result
     assert texts(fig).count("3.10") == 2  # in the table and in the result
     with pytest.raises(ValueError, match="idx must be a row"):
-        diagrams.one_hot_diagram(5)
+        diagrams.one_hot_diagram(5, weight)
 
 
 def test_unknown_node_kind_is_named():
