@@ -232,8 +232,11 @@ def one_cycle(
     training, then anneal (`torch.optim.lr_scheduler.OneCycleLR`)."""
 
     def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
+        total = epochs * steps_per_epoch
+        # OneCycleLR divides by zero when the warm-up is exactly one step: make it 1.5 steps
+        pct = 1.5 / total if abs(pct_start * total - 1) < 1e-9 else pct_start
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=max_lr, total_steps=epochs * steps_per_epoch, pct_start=pct_start,
+            opt, max_lr=max_lr, total_steps=total, pct_start=pct,
             div_factor=div_factor, cycle_momentum=False,
         )
 

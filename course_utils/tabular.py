@@ -126,6 +126,7 @@ def rolling_count(df: pd.DataFrame, event: str, window: int = 7, by: str = "Stor
     After sorting by (group, date) each row's key is `group * 10**6 + day number`; the window's
     ends are found with `searchsorted` and counted with one cumulative sum.
     """
+    check_columns(df, [event, by, date], "the table")
     order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
     day = (df[date].to_numpy()[order].astype("datetime64[D]").astype(np.int64))
     group = pd.factorize(df[by].to_numpy()[order])[0].astype(np.int64)  # ascending after sort

@@ -146,6 +146,16 @@ def test_one_cycle_and_sgdr_schedules():
     assert lr[39] < 0.001 and lr[119] < 0.001 and lr[80] > 0.04  # 2nd cycle lasts 2 epochs
 
 
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 5, 8])
+def test_one_cycle_trains_a_few_steps(steps):
+    """A warm-up of exactly one step (4 steps at pct_start 0.25) made OneCycleLR divide by 0."""
+    d = linear_data(n=steps * 10, bs=8)  # 80% of the rows train: `steps` batches of 8
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    h = cu.fit(model, d, 1, opt, F.mse_loss, sched=cu.one_cycle(0.1), progress=False)
+    assert len(h.batches) == steps and h.batches["lr"].max() <= 0.1 + 1e-9
+
+
 def test_fit_leaves_the_optimizer_settings_alone():
     d = linear_data()
     model = nn.Linear(1, 1)

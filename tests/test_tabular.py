@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from course_utils.data import DataError
 from course_utils.tabular import (
     MixedInputModel,
     TabularProcessor,
@@ -205,3 +206,9 @@ def test_exp_rmspe_and_rmspe():
 def test_rmspe_refuses_different_lengths(n_pred):
     with pytest.raises(ValueError, match=rf"y_pred has shape \({n_pred},\), y_true \(2,\)"):
         rmspe(np.ones(n_pred), [1.0, 2.0])
+
+
+def test_rolling_count_names_a_missing_column():
+    df = pd.DataFrame({"Store": [1], "Date": pd.to_datetime(["2015-01-01"])})
+    with pytest.raises(DataError, match="Promo"):
+        rolling_count(df, "Promo")
