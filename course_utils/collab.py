@@ -165,6 +165,10 @@ def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
     return e
 
 
+def _penalty(u: Tensor, m: Tensor) -> Tensor:  # for l2_loss: batch mean of |u|² + |m|²
+    return (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+
+
 class EmbeddingDot(nn.Module):
     """Matrix factorisation: rating = user factors . movie factors.
 
@@ -177,8 +181,8 @@ class EmbeddingDot(nn.Module):
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors) each
-        if self.training:  # for l2_loss: mean over the batch of |u|² + |m|²
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+        if self.training:  # for l2_loss
+            self.penalty = _penalty(u, m)
         return (u * m).sum(1)
 
 
@@ -202,7 +206,7 @@ class EmbeddingDotBias(nn.Module):
         u, m = self.user_factors(users), self.movie_factors(movies)      # (bs, n_factors)
         ub, mb = self.user_bias(users)[:, 0], self.movie_bias(movies)[:, 0]  # (bs,)
         if self.training:  # for l2_loss (factors only: a bias is one number, rarely overfit)
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+            self.penalty = _penalty(u, m)
         return sigmoid_range((u * m).sum(1) + ub + mb, self.y_range)
 
 
@@ -224,7 +228,7 @@ class EmbeddingNet(nn.Module):
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
         if self.training:  # for l2_loss
-            self.penalty = (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
+            self.penalty = _penalty(u, m)
         x = torch.cat([u, m], dim=1)                                  # (bs, 2*n_factors)
         return sigmoid_range(self.layers(x)[:, 0], self.y_range)
 
