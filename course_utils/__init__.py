@@ -9,6 +9,7 @@ Modules (each short enough to read in one sitting):
     tabular   Rossmann: joins, date features, MixedInputModel, exp_rmspe
     widgets   the interactive explorers, the SGD animation, label placement
     diagrams  the lessons' model diagrams: inputs, activations, outputs, shared weights
+    exercises the checkers behind each lesson's exercises (`check_...`)
     data/     finding, verifying and loading the data sets (Rossmann loader and stand-in)
 
 The maintainers' tooling (workbook builders, notebook runner, benchmarks) lives in `tools/`.

@@ -292,9 +292,10 @@ def evaluate(model: nn.Module, data: DeviceData, loss_fn: LossFn,
             if metrics:
                 preds.append(out)
         values = {"valid_loss": torch.stack(total).sum() / data.n_valid}
+        pred = torch.cat(preds) if metrics else None
         for m in metrics:
             values[getattr(m, "__name__", type(m).__name__)] = torch.as_tensor(
-                m(torch.cat(preds), data.valid_y), dtype=torch.float32, device=data.device)
+                m(pred, data.valid_y), dtype=torch.float32, device=data.device)
         if bad := [name for name, v in values.items() if v.numel() != 1]:
             raise ValueError(f"The metric(s) {bad} must return one number for the whole set.")
         numbers = torch.stack([v.float().reshape(()) for v in values.values()]).tolist()
@@ -564,12 +565,8 @@ def lr_find(model: nn.Module, data: DeviceData, opt: torch.optim.Optimizer, loss
             "and targets for NaN or huge values.")
     res = pd.DataFrame({"lr": lrs, "loss": losses})
     if plot:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 3))
-        ax.plot(res["lr"], res["loss"])
-        ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="smoothed loss",
-               title="LR finder")
+        ax = res.plot(x="lr", y="loss", logx=True, legend=False, figsize=(5, 3))
+        ax.set(xlabel="learning rate (log scale)", ylabel="smoothed loss", title="LR finder")
     return res
 
 
@@ -590,8 +587,7 @@ def save_model(model: nn.Module, path: str | Path) -> Path:
 
 
 def load_model(model: nn.Module, path: str | Path, device: str | torch.device | None = None) -> nn.Module:
-    """Load weights saved by `save_model` (on any device) into `model`, moved to `device` (default
-    CPU)."""
+    """Load `save_model`'s weights (any device) into `model`, moved to `device` (default CPU)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No saved weights at {path}. Train the model and save_model() it first.")
