@@ -128,5 +128,8 @@ bench: setup
 gpu-check: setup
 	$(PY) -m tools.bench gpu --budget 120
 
+# ruff format rewrites, ruff check --fix mends what it can; tests/test_lint.py checks both.
+LINTED := course_utils tools tests notebooks solutions docs conftest.py
 lint: setup
-	$(BIN)/ruff check course_utils tools tests notebooks solutions docs conftest.py
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)

@@ -83,8 +83,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if tier is not None and item.get_closest_marker(tier) is None:
             item.add_marker(tier)
         marked = [t for t in TIERS if item.get_closest_marker(t) is not None]
-        unasked = [t for t in marked if not _marker_asked_for(t, config)
-                   and path not in named and not any(tier_of(p) == t for p in named)]
+        unasked = [
+            t
+            for t in marked
+            if not _marker_asked_for(t, config)
+            and path not in named
+            and not any(tier_of(p) == t for p in named)
+        ]
         (dropped if unasked else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

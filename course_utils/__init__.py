@@ -1,16 +1,21 @@
 """course_utils: the small library the course builds, lesson by lesson.
 
-Modules (each short enough to read in one sitting):
-    learner   DeviceData, fit, train_step, evaluate, predict, lr_find, schedules, save/load
-    collab    lesson 5: ids, the collaborative-filtering models, training, recommendations
-    optim     lesson 6: SGD, momentum, Adagrad, RMSProp, Adam, AdamW written out
-    sgd       lesson 6: the line-fitting problem, its loss surface, optimizer paths
-    text      lesson 6: characters to tensors, the char-RNN models, sampling
-    tabular   Rossmann: joins, date features, MixedInputModel, exp_rmspe
-    widgets   the interactive explorers, the SGD animation, label placement
-    diagrams  the lessons' model diagrams: inputs, activations, outputs, shared weights
-    exercises the checkers behind each lesson's exercises (`check_...`)
-    data/     finding, verifying and loading the data sets (Rossmann loader and stand-in)
+Modules (each short enough to read in one sitting; a file's name says what it holds):
+    learner    train_step, fit, evaluate, predict, the loss log and History
+    device_data DeviceData: the tensors on the device, batches by index slicing
+    schedules  one_cycle and sgdr (learning-rate schedules), lr_find
+    device     get_device, set_threads, set_seed, fused_ok
+    files      atomic_write, save_model, load_model, model_path
+    checks     the guard rails every public function shares (inputs, numbers, environment)
+    collab     lesson 5: ids, the collaborative-filtering models, training, recommendations
+    optim      lesson 6: SGD, momentum, Adagrad, RMSProp, Adam, AdamW written out
+    line_fit   lesson 6: the line-fitting problem, its loss surface, optimizer paths
+    text       lesson 6: characters to tensors, the char-RNN models, sampling
+    tabular    Rossmann: joins, date features, MixedInputModel, exp_rmspe
+    widgets    the interactive explorers, the SGD animation, label placement
+    diagrams   the lessons' model diagrams: inputs, activations, outputs, shared weights
+    exercises/ the checkers behind each lesson's exercises (`check_...`), one module per lesson
+    data/      finding, verifying and loading the data sets (Rossmann loader and stand-in)
 
 The maintainers' tooling (workbook builders, notebook runner, benchmarks) lives in `tools/`.
 `import course_utils` sets PyTorch's CPU threads once (see `set_threads`).
@@ -27,34 +32,48 @@ from course_utils.data import (
     load_ml100k_split,
     load_movielens,
     load_nietzsche,
-    model_path,
     movie_titles,
 )
+from course_utils.device import get_device, set_seed, set_threads
+from course_utils.device_data import DeviceData
+from course_utils.files import load_model, model_path, save_model
 from course_utils.learner import (
-    DeviceData,
     History,
     TrainingDiverged,
     evaluate,
     fit,
-    get_device,
-    load_model,
-    lr_find,
-    one_cycle,
     predict,
-    save_model,
-    set_seed,
-    set_threads,
-    sgdr,
     train_step,
 )
+from course_utils.schedules import lr_find, one_cycle, sgdr
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError", "DeviceData", "History", "TrainingDiverged", "evaluate", "find_dataset", "fit",
-    "get_device", "load_ml100k", "load_ml100k_split", "load_model", "load_movielens",
-    "load_nietzsche", "lr_find", "model_path", "movie_titles", "one_cycle", "predict",
-    "save_model", "set_seed", "set_threads", "sgdr", "show_source", "train_step",
+    "DataError",
+    "DeviceData",
+    "History",
+    "TrainingDiverged",
+    "evaluate",
+    "find_dataset",
+    "fit",
+    "get_device",
+    "load_ml100k",
+    "load_ml100k_split",
+    "load_model",
+    "load_movielens",
+    "load_nietzsche",
+    "lr_find",
+    "model_path",
+    "movie_titles",
+    "one_cycle",
+    "predict",
+    "save_model",
+    "set_seed",
+    "set_threads",
+    "sgdr",
+    "show_source",
+    "train_step",
 ]
 
 

@@ -11,22 +11,30 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.checks import to_tensor
 from course_utils.data import check_columns
-from course_utils.learner import (
-    DeviceData,
-    History,
-    _to_tensor,
-    fit,
-    fused_ok,
-    one_cycle,
-    predict,
-    sigmoid_range,
-)
+from course_utils.device import fused_ok
+from course_utils.device_data import DeviceData
+from course_utils.learner import History, fit, predict, sigmoid_range
+from course_utils.schedules import one_cycle
 
 __all__ = [
-    "EmbeddingDot", "EmbeddingDotBias", "EmbeddingNet", "IdMap", "UnknownIdError",
-    "cosine_neighbours", "collab_data", "genre_correlations", "l2_loss", "popularity_fallback",
-    "rated_by", "recommend", "rmse", "split_ratings", "top_crosstab", "train_collab",
+    "EmbeddingDot",
+    "EmbeddingDotBias",
+    "EmbeddingNet",
+    "IdMap",
+    "UnknownIdError",
+    "cosine_neighbours",
+    "collab_data",
+    "genre_correlations",
+    "l2_loss",
+    "popularity_fallback",
+    "rated_by",
+    "recommend",
+    "rmse",
+    "split_ratings",
+    "top_crosstab",
+    "train_collab",
     "unseen_in_training",
 ]
 
@@ -47,8 +55,12 @@ class IdMap:
     `trained` (optional): the ids training sees; `encode(..., trained_only=True)` refuses the
     others, whose rows training never moves."""
 
-    def __init__(self, ids: Sequence | np.ndarray | pd.Series, name: str = "id",
-                 trained: Sequence | np.ndarray | pd.Series | None = None) -> None:
+    def __init__(
+        self,
+        ids: Sequence | np.ndarray | pd.Series,
+        name: str = "id",
+        trained: Sequence | np.ndarray | pd.Series | None = None,
+    ) -> None:
         self.name = name
         self.ids = np.unique(np.asarray(ids))  # sorted distinct ids: row i holds ids[i]
         if len(self.ids) == 0:
@@ -72,12 +84,14 @@ class IdMap:
             for o in (o for o in arr.tolist() if o in self.index and o not in self.trained):
                 raise UnknownIdError(
                     f"{self.name} id {o!r} is only in the validation set: training never moved its "
-                    "embedding row, so the model knows nothing about it (see `popularity_fallback`).")
+                    "embedding row, so the model knows nothing about it (see `popularity_fallback`)."
+                )
         try:
             return np.array([self.index[o] for o in arr.tolist()], dtype=np.int64)
         except KeyError as e:
-            contiguous = (np.issubdtype(self.ids.dtype, np.integer)
-                          and self.ids[-1] - self.ids[0] + 1 == len(self))
+            contiguous = np.issubdtype(self.ids.dtype, np.integer) and self.ids[-1] - self.ids[
+                0
+            ] + 1 == len(self)
             gaps = "" if contiguous else ", not all in between"
             raise UnknownIdError(
                 f"Unknown {self.name} id {e.args[0]!r}: the model knows {len(self)} {self.name}s "
@@ -103,14 +117,17 @@ def top_crosstab(ratings: pd.DataFrame, n_users: int = 15, n_movies: int = 15) -
         counts = ratings.groupby(col)["rating"].count().reset_index()
         return counts.sort_values(["rating", col], ascending=[False, True])[col].to_numpy()[:n]
 
-    r = ratings[ratings["userId"].isin(top("userId", n_users))
-                & ratings["movieId"].isin(top("movieId", n_movies))]
+    r = ratings[
+        ratings["userId"].isin(top("userId", n_users))
+        & ratings["movieId"].isin(top("movieId", n_movies))
+    ]
     table = pd.crosstab(r["userId"], r["movieId"], r["rating"], aggfunc="sum")
     return table.sort_index().sort_index(axis=1).astype("float64")
 
 
-def split_ratings(ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_ratings(
+    ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded random split into `(train, valid)` rows, `valid_pct` of them for validation."""
     if not 0 < valid_pct < 1:
         raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}.")
@@ -125,10 +142,17 @@ def unseen_in_training(train: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
     return ~(valid["userId"].isin(train["userId"]) & valid["movieId"].isin(train["movieId"]))
 
 
-def collab_data(train: pd.DataFrame, valid: pd.DataFrame, users: IdMap | None = None,
-                movies: IdMap | None = None, target: str = "rating", bs: int = 256,
-                device: str | torch.device | None = None, drop_unseen: bool = False,
-                report: bool = False) -> tuple[DeviceData, IdMap, IdMap]:
+def collab_data(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    users: IdMap | None = None,
+    movies: IdMap | None = None,
+    target: str = "rating",
+    bs: int = 256,
+    device: str | torch.device | None = None,
+    drop_unseen: bool = False,
+    report: bool = False,
+) -> tuple[DeviceData, IdMap, IdMap]:
     """`(DeviceData, users, movies)` for ratings tables with userId, movieId and `target`.
 
     Inputs `(user_idx, movie_idx)`: two int64 tensors `(n,)`; targets float32 `(n,)`. `report`:
@@ -138,9 +162,11 @@ def collab_data(train: pd.DataFrame, valid: pd.DataFrame, users: IdMap | None = 
     unseen = unseen_in_training(train, valid)
     if report:
         new = {c: valid.loc[~valid[c].isin(train[c]), c].nunique() for c in ("userId", "movieId")}
-        print(f"{int(unseen.sum()):,} of {len(valid):,} validation ratings ({unseen.mean():.1%}) "
-              f"involve {new['userId']:,} user(s) or {new['movieId']:,} movie(s) that training "
-              "never saw" + ("; they are left out." if drop_unseen else "."))
+        print(
+            f"{int(unseen.sum()):,} of {len(valid):,} validation ratings ({unseen.mean():.1%}) "
+            f"involve {new['userId']:,} user(s) or {new['movieId']:,} movie(s) that training "
+            "never saw" + ("; they are left out." if drop_unseen else ".")
+        )
     valid = valid[~unseen] if drop_unseen else valid
     both = pd.concat([train[["userId", "movieId"]], valid[["userId", "movieId"]]])
     users = users or IdMap(both["userId"], "user", trained=train["userId"])
@@ -149,7 +175,7 @@ def collab_data(train: pd.DataFrame, valid: pd.DataFrame, users: IdMap | None = 
     def tensors(df: pd.DataFrame) -> tuple[tuple[Tensor, Tensor], Tensor]:
         u = torch.from_numpy(users.encode(df["userId"].to_numpy()))
         m = torch.from_numpy(movies.encode(df["movieId"].to_numpy()))
-        return (u, m), _to_tensor(df[target], f"{target} column").float()
+        return (u, m), to_tensor(df[target], f"{target} column").float()
 
     (tx, ty), (vx, vy) = tensors(train), tensors(valid)
     return DeviceData(tx, ty, vx, vy, bs=bs, device=device), users, movies
@@ -176,7 +202,7 @@ class EmbeddingDot(nn.Module):
 
     def __init__(self, n_users: int, n_movies: int, n_factors: int = 50) -> None:
         super().__init__()
-        self.user_factors = _embedding(n_users, n_factors)    # (n_users, n_factors)
+        self.user_factors = _embedding(n_users, n_factors)  # (n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)  # (n_movies, n_factors)
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
@@ -193,17 +219,22 @@ class EmbeddingDotBias(nn.Module):
     how much better a movie is rated than its factors explain; the user bias how generous a
     rater is. `y_range=None`: the raw score (logits, for a 0/1 target)."""
 
-    def __init__(self, n_users: int, n_movies: int, n_factors: int = 50,
-                 y_range: tuple[float, float] | None = (0.0, 5.5)) -> None:
+    def __init__(
+        self,
+        n_users: int,
+        n_movies: int,
+        n_factors: int = 50,
+        y_range: tuple[float, float] | None = (0.0, 5.5),
+    ) -> None:
         super().__init__()
         self.user_factors = _embedding(n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)
-        self.user_bias = _embedding(n_users, 1, std=0)    # (n_users, 1)
+        self.user_bias = _embedding(n_users, 1, std=0)  # (n_users, 1)
         self.movie_bias = _embedding(n_movies, 1, std=0)  # (n_movies, 1)
         self.y_range = y_range
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
-        u, m = self.user_factors(users), self.movie_factors(movies)      # (bs, n_factors)
+        u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
         ub, mb = self.user_bias(users)[:, 0], self.movie_bias(movies)[:, 0]  # (bs,)
         if self.training:  # for l2_loss (factors only: a bias is one number, rarely overfit)
             self.penalty = _penalty(u, m)
@@ -215,29 +246,42 @@ class EmbeddingNet(nn.Module):
     ReLU -> dropout -> Linear (bs, 1) -> sigmoid into `y_range`. No dot product: the hidden
     layer learns how user and movie factors combine."""
 
-    def __init__(self, n_users: int, n_movies: int, n_factors: int = 50, n_hidden: int = 10,
-                 p1: float = 0.05, p2: float = 0.5,
-                 y_range: tuple[float, float] = (0.0, 5.5)) -> None:
+    def __init__(
+        self,
+        n_users: int,
+        n_movies: int,
+        n_factors: int = 50,
+        n_hidden: int = 10,
+        p1: float = 0.05,
+        p2: float = 0.5,
+        y_range: tuple[float, float] = (0.0, 5.5),
+    ) -> None:
         super().__init__()
         self.user_factors = _embedding(n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)
-        self.layers = nn.Sequential(nn.Dropout(p1), nn.Linear(2 * n_factors, n_hidden), nn.ReLU(),
-                                    nn.Dropout(p2), nn.Linear(n_hidden, 1))
+        self.layers = nn.Sequential(
+            nn.Dropout(p1),
+            nn.Linear(2 * n_factors, n_hidden),
+            nn.ReLU(),
+            nn.Dropout(p2),
+            nn.Linear(n_hidden, 1),
+        )
         self.y_range = y_range
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
         if self.training:  # for l2_loss
             self.penalty = _penalty(u, m)
-        x = torch.cat([u, m], dim=1)                                  # (bs, 2*n_factors)
+        x = torch.cat([u, m], dim=1)  # (bs, 2*n_factors)
         return sigmoid_range(self.layers(x)[:, 0], self.y_range)
 
 
 # --------------------------------------------------------------------------- losses, training
 
 
-def l2_loss(model: nn.Module, l2: float,
-            base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss) -> Callable[[Tensor, Tensor], Tensor]:
+def l2_loss(
+    model: nn.Module, l2: float, base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss
+) -> Callable[[Tensor, Tensor], Tensor]:
     """`base` loss plus `l2` times `model.penalty`, the squared size of the embeddings this
     batch used (set by every training forward pass above). Unlike `weight_decay`, which shrinks
     every row at every step, this shrinks a row only when it is used (Koren et al., 2009)."""
@@ -245,8 +289,10 @@ def l2_loss(model: nn.Module, l2: float,
     def loss(out: Tensor, target: Tensor) -> Tensor:
         value = base(out, target)
         if model.training and not hasattr(model, "penalty"):
-            raise AttributeError(f"l2_loss needs model.penalty, which {type(model).__name__} "
-                                 "never sets: set it in forward as EmbeddingDot does, or use l2=0.")
+            raise AttributeError(
+                f"l2_loss needs model.penalty, which {type(model).__name__} "
+                "never sets: set it in forward as EmbeddingDot does, or use l2=0."
+            )
         return value + l2 * model.penalty if model.training else value
 
     loss.__name__ = f"{getattr(base, '__name__', 'loss')}+l2"
@@ -265,24 +311,41 @@ def _check_ids_fit(model: nn.Module, data: DeviceData) -> None:
     for i, name in enumerate(("user", "movie")):
         table, top = getattr(model, f"{name}_factors", None), max(int(x[i].max()) for x in xs)
         if isinstance(table, nn.Embedding) and top >= table.num_embeddings:
-            raise IndexError(f"The data has {name} indices up to {top} but {type(model).__name__} "
-                             f"has {table.num_embeddings} {name} rows: build it with n_{name}s="
-                             f"len({name}s), the IdMap collab_data returned ({top + 1} or more).")
+            raise IndexError(
+                f"The data has {name} indices up to {top} but {type(model).__name__} "
+                f"has {table.num_embeddings} {name} rows: build it with n_{name}s="
+                f"len({name}s), the IdMap collab_data returned ({top + 1} or more)."
+            )
 
 
-def train_collab(model: nn.Module, data: DeviceData, epochs: int, lr: float, l2: float = 0.0,
-                 wd: float = 0.0, eps: float = 1e-4, progress: bool | None = None) -> History:
+def train_collab(
+    model: nn.Module,
+    data: DeviceData,
+    epochs: int,
+    lr: float,
+    l2: float = 0.0,
+    wd: float = 0.0,
+    eps: float = 1e-4,
+    progress: bool | None = None,
+) -> History:
     """The recipe the lesson ends with: AdamW, a one-cycle schedule, MSE (+ `l2_loss`).
 
     `eps=1e-4`, not PyTorch's 1e-8: Adam divides each step by sqrt(mean squared gradient) + eps,
     and for a movie with few ratings that mean is tiny, so a small eps makes its row take huge
     steps. `fused`: the same update in one pass where the device can."""
     _check_ids_fit(model, data)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=eps,
-                            weight_decay=wd, fused=fused_ok(data.device))
+    opt = torch.optim.AdamW(
+        model.parameters(),
+        lr=lr,
+        betas=(0.9, 0.99),
+        eps=eps,
+        weight_decay=wd,
+        fused=fused_ok(data.device),
+    )
     loss_fn = l2_loss(model, l2) if l2 else F.mse_loss
-    return fit(model, data, epochs, opt, loss_fn, metrics=[rmse], sched=one_cycle(lr),
-               progress=progress)
+    return fit(
+        model, data, epochs, opt, loss_fn, metrics=[rmse], sched=one_cycle(lr), progress=progress
+    )
 
 
 # --------------------------------------------------------------------------- using a model
@@ -293,9 +356,15 @@ def rated_by(ratings: pd.DataFrame, user_id: int) -> set[int]:
     return set(ratings.loc[ratings["userId"] == user_id, "movieId"].tolist())
 
 
-def recommend(model: nn.Module, user_id: int, users: IdMap, movies: IdMap,
-              exclude: Iterable[int] = (), n: int = 10,
-              candidates: Sequence[int] | None = None) -> pd.DataFrame:
+def recommend(
+    model: nn.Module,
+    user_id: int,
+    users: IdMap,
+    movies: IdMap,
+    exclude: Iterable[int] = (),
+    n: int = 10,
+    candidates: Sequence[int] | None = None,
+) -> pd.DataFrame:
     """Top-`n` movies for `user_id` by predicted rating: columns movieId, prediction.
 
     Scores every movie training has seen (or `candidates`) except those in `exclude` (the
@@ -311,8 +380,9 @@ def recommend(model: nn.Module, user_id: int, users: IdMap, movies: IdMap,
     return pd.DataFrame({"movieId": cand[top], "prediction": preds[top]}).reset_index(drop=True)
 
 
-def popularity_fallback(ratings: pd.DataFrame, n: int = 10, min_ratings: int = 50,
-                        prior: float = 20.0) -> pd.DataFrame:
+def popularity_fallback(
+    ratings: pd.DataFrame, n: int = 10, min_ratings: int = 50, prior: float = 20.0
+) -> pd.DataFrame:
     """What to show a user the model has never seen: well-rated popular movies.
 
     Movies with at least `min_ratings` ratings ranked by the damped mean `(sum + prior *
@@ -325,8 +395,9 @@ def popularity_fallback(ratings: pd.DataFrame, n: int = 10, min_ratings: int = 5
     return g.reset_index().rename(columns={"count": "n_ratings"}).drop(columns="sum")
 
 
-def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def cosine_neighbours(
+    vectors: np.ndarray | Tensor, i: int, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows of `vectors` (n, d) most similar to row `i` by cosine (`i` itself left out):
     `(indices, similarities)`."""
     v = torch.as_tensor(vectors, dtype=torch.float32)
@@ -338,8 +409,9 @@ def cosine_neighbours(vectors: np.ndarray | Tensor, i: int, k: int = 10
     return top.indices.numpy(), top.values.numpy()
 
 
-def genre_correlations(scores: pd.DataFrame, movies: pd.DataFrame, min_movies: int = 30
-                       ) -> pd.DataFrame:
+def genre_correlations(
+    scores: pd.DataFrame, movies: pd.DataFrame, min_movies: int = 30
+) -> pd.DataFrame:
     """Correlation of each column of `scores` (indexed by movieId) with each genre flag.
 
     `movies`: a table with movieId and `|`-separated `genres`. Genres with fewer than
@@ -349,7 +421,8 @@ def genre_correlations(scores: pd.DataFrame, movies: pd.DataFrame, min_movies: i
     if len(unknown):
         raise ValueError(
             f"{len(unknown)} movieId(s) of scores are not in the movies table (e.g. "
-            f"{unknown[:3].tolist()}): pass scores.loc[scores.index.isin(movies['movieId'])].")
+            f"{unknown[:3].tolist()}): pass scores.loc[scores.index.isin(movies['movieId'])]."
+        )
     g = movies.set_index("movieId").loc[scores.index, "genres"].str.get_dummies(sep="|")
     g = g.drop(columns=[c for c in g.columns if c.startswith("(")])  # "(no genres listed)"
     g = g.loc[:, g.sum() >= min_movies]

@@ -37,9 +37,11 @@ class Edge(NamedTuple):
     ls: str = "-"
 
 
-RNN_KEYS = {"l_in": ("tab:green", "l_in: input → hidden"),
-            "l_hidden": ("tab:orange", "l_hidden: hidden → hidden"),
-            "l_out": ("tab:blue", "l_out: hidden → output")}
+RNN_KEYS = {
+    "l_in": ("tab:green", "l_in: input → hidden"),
+    "l_hidden": ("tab:orange", "l_hidden: hidden → hidden"),
+    "l_out": ("tab:blue", "l_out: hidden → output"),
+}
 GREY = "0.45"
 
 
@@ -56,13 +58,20 @@ def _shape(n: Node) -> plt.Artist:
     if n.kind == "out":
         return RegularPolygon((n.x, n.y), 3, radius=0.5, fc="#dff0d8", ec="k")
     if n.kind == "op":
-        return FancyBboxPatch((n.x - w / 2, n.y - 0.3), w, 0.6, boxstyle="round,pad=0.05",
-                              fc="0.92", ec=GREY)
+        return FancyBboxPatch(
+            (n.x - w / 2, n.y - 0.3), w, 0.6, boxstyle="round,pad=0.05", fc="0.92", ec=GREY
+        )
     raise ValueError(f"Unknown node kind {n.kind!r}: use 'in', 'hid', 'out' or 'op'.")
 
 
-def draw(nodes: Sequence[Node], edges: Sequence[Edge], keys: dict[str, tuple[str, str]],
-         title: str = "", ncol: int = 3, scale: float = 0.6) -> Figure:
+def draw(
+    nodes: Sequence[Node],
+    edges: Sequence[Edge],
+    keys: dict[str, tuple[str, str]],
+    title: str = "",
+    ncol: int = 3,
+    scale: float = 0.6,
+) -> Figure:
     """Draw `nodes` joined by `edges`; `keys` maps an edge key to (colour, legend text): other
     keys are grey, empty texts stay out of the legend. `scale`: inches per coordinate unit."""
     half = {n.name: max(_width(n) / 2, 0.5) + 0.3 for n in nodes}
@@ -74,63 +83,103 @@ def draw(nodes: Sequence[Node], edges: Sequence[Edge], keys: dict[str, tuple[str
     for n in nodes:
         shapes[n.name] = ax.add_patch(_shape(n))
         below = n.kind == "out" and len(n.label) > 3  # a long label goes under the triangle
-        ax.text(n.x, n.y - (0.35 if below else 0.1 if n.kind == "out" else 0), n.label,
-                ha="center", va="top" if below else "center", fontsize=10, zorder=3)
+        ax.text(
+            n.x,
+            n.y - (0.35 if below else 0.1 if n.kind == "out" else 0),
+            n.label,
+            ha="center",
+            va="top" if below else "center",
+            fontsize=10,
+            zorder=3,
+        )
     for e in edges:
         if e.a == e.b:  # a loop over the node's top, from its left to its right
             x, y = pos[e.a]
             ends, patches = [(x - 0.3, y + 0.22), (x + 0.3, y + 0.22)], (None, None)
         else:
             ends, patches = [pos[e.a], pos[e.b]], (shapes[e.a], shapes[e.b])
-        ax.add_patch(FancyArrowPatch(*ends, patchA=patches[0], patchB=patches[1],
-                                     connectionstyle=f"arc3,rad={e.rad}", arrowstyle="-|>",
-                                     mutation_scale=14, lw=2, ls=e.ls,
-                                     color=keys.get(e.key, (GREY, ""))[0]))
+        ax.add_patch(
+            FancyArrowPatch(
+                *ends,
+                patchA=patches[0],
+                patchB=patches[1],
+                connectionstyle=f"arc3,rad={e.rad}",
+                arrowstyle="-|>",
+                mutation_scale=14,
+                lw=2,
+                ls=e.ls,
+                color=keys.get(e.key, (GREY, ""))[0],
+            )
+        )
     used = [k for k in keys if keys[k][1] and any(e.key == k for e in edges)]
     if used:
-        ax.legend([Line2D([], [], color=keys[k][0], lw=2) for k in used],
-                  [keys[k][1] for k in used], loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=min(ncol, len(used)), frameon=False, fontsize=9)
+        ax.legend(
+            [Line2D([], [], color=keys[k][0], lw=2) for k in used],
+            [keys[k][1] for k in used],
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(ncol, len(used)),
+            frameon=False,
+            fontsize=9,
+        )
     ax.set(xlim=xlim, ylim=ylim, aspect="equal")
     ax.set_axis_off()
     ax.set_title(title, fontsize=11)
     return fig
 
 
-def _chain(n: int, dx: float, every: bool, i0: int = 1, x0: float = 0.0,
-           last: str = "") -> tuple[list[Node], list[Edge]]:
+def _chain(
+    n: int, dx: float, every: bool, i0: int = 1, x0: float = 0.0, last: str = ""
+) -> tuple[list[Node], list[Edge]]:
     """Inputs `i0 … i0+n-1` under hidden circles joined left to right; an output after
     each step (`every`) or only after the last one (labelled `last`)."""
     nodes, edges = [], []
     for i in range(i0, i0 + n):
         x, h = x0 + (i - i0) * dx, f"h{i}"
-        nodes += [Node(f"c{i}", "in", x, 0, f"char {i}" if dx > 1.4 else f"c{i}"),
-                  Node(h, "hid", x, 1.4, h)]
-        edges += [Edge(f"c{i}", h, "l_in")] + ([Edge(f"h{i - 1}", h, "l_hidden")]
-                                                if i > i0 else [])
+        nodes += [
+            Node(f"c{i}", "in", x, 0, f"char {i}" if dx > 1.4 else f"c{i}"),
+            Node(h, "hid", x, 1.4, h),
+        ]
+        edges += [Edge(f"c{i}", h, "l_in")] + ([Edge(f"h{i - 1}", h, "l_hidden")] if i > i0 else [])
         if every or i == i0 + n - 1:
-            nodes.append(Node(f"o{i}", "out", x + (0 if every else dx), 2.8 if every else 1.4,
-                              f"c{i + 1}" if every else last))
+            nodes.append(
+                Node(
+                    f"o{i}",
+                    "out",
+                    x + (0 if every else dx),
+                    2.8 if every else 1.4,
+                    f"c{i + 1}" if every else last,
+                )
+            )
             edges.append(Edge(h, f"o{i}", "l_out"))
     return nodes, edges
 
 
 def char3_diagram() -> Figure:
     """`Char3Model`: three characters in, the fourth out; one colour per layer."""
-    return draw(*_chain(3, 1.6, False, last="char 4"), RNN_KEYS,
-                "Char3Model: three characters in, the fourth out")
+    return draw(
+        *_chain(3, 1.6, False, last="char 4"),
+        RNN_KEYS,
+        "Char3Model: three characters in, the fourth out",
+    )
 
 
 def loop_diagram(n: int = 8) -> Figure:
     """`CharLoopModel` unrolled over `n` characters: every step reuses the same weights."""
-    return draw(*_chain(n, 1.25, False, last=f"c{n + 1}"), RNN_KEYS,
-                f"CharLoopModel unrolled over {n} characters: same colour, same weights")
+    return draw(
+        *_chain(n, 1.25, False, last=f"c{n + 1}"),
+        RNN_KEYS,
+        f"CharLoopModel unrolled over {n} characters: same colour, same weights",
+    )
 
 
 def loop_cycle_diagram() -> Figure:
     """The same loop drawn as a cycle: one hidden state updated once per character."""
-    nodes = [Node("c", "in", 0, 0, "c t"), Node("h", "hid", 0, 1.4, "h"),
-             Node("o", "out", 1.8, 1.4, "c t+1")]
+    nodes = [
+        Node("c", "in", 0, 0, "c t"),
+        Node("h", "hid", 0, 1.4, "h"),
+        Node("o", "out", 1.8, 1.4, "c t+1"),
+    ]
     edges = [Edge("c", "h", "l_in"), Edge("h", "h", "l_hidden", -1.7), Edge("h", "o", "l_out")]
     fig = draw(nodes, edges, RNN_KEYS, "The same loop as a cycle", ncol=1, scale=0.75)
     fig.axes[0].text(0.5, 2.0, "once per character", fontsize=9, color="tab:orange")
@@ -159,39 +208,78 @@ def stateful_diagram(n: int = 4) -> Figure:
 
 def gru_diagram() -> Figure:
     """A GRU cell: reset and update gates, the candidate state, and the interpolation."""
-    nodes = [Node("h0", "hid", 0, 3, "h t-1"), Node("x", "in", 0, 0, "x t"),
-             Node("r", "op", 1.9, 1.6, "σ: reset r"), Node("rh", "op", 3.9, 1.6, "r × (W h)"),
-             Node("n", "op", 6, 0.4, "tanh: new ñ"), Node("z", "op", 8.3, 1.6, "σ: update z"),
-             Node("mix", "op", 8.3, 3, "(1-z)·ñ + z·h"), Node("h1", "hid", 10.2, 3, "h t")]
-    edges = [Edge("x", "r", "ih"), Edge("x", "z", "ih"), Edge("x", "n", "ih"),
-             Edge("h0", "r", "hh"), Edge("h0", "rh", "hh"), Edge("h0", "z", "hh"),
-             Edge("r", "rh", ""), Edge("rh", "n", ""), Edge("z", "mix", ""),
-             Edge("n", "mix", ""), Edge("h0", "mix", ""), Edge("mix", "h1", "")]
-    keys = {"ih": ("tab:green", "weight_ih: x into both gates and ñ"),
-            "hh": ("tab:orange", "weight_hh: h into both gates and ñ")}
+    nodes = [
+        Node("h0", "hid", 0, 3, "h t-1"),
+        Node("x", "in", 0, 0, "x t"),
+        Node("r", "op", 1.9, 1.6, "σ: reset r"),
+        Node("rh", "op", 3.9, 1.6, "r × (W h)"),
+        Node("n", "op", 6, 0.4, "tanh: new ñ"),
+        Node("z", "op", 8.3, 1.6, "σ: update z"),
+        Node("mix", "op", 8.3, 3, "(1-z)·ñ + z·h"),
+        Node("h1", "hid", 10.2, 3, "h t"),
+    ]
+    edges = [
+        Edge("x", "r", "ih"),
+        Edge("x", "z", "ih"),
+        Edge("x", "n", "ih"),
+        Edge("h0", "r", "hh"),
+        Edge("h0", "rh", "hh"),
+        Edge("h0", "z", "hh"),
+        Edge("r", "rh", ""),
+        Edge("rh", "n", ""),
+        Edge("z", "mix", ""),
+        Edge("n", "mix", ""),
+        Edge("h0", "mix", ""),
+        Edge("mix", "h1", ""),
+    ]
+    keys = {
+        "ih": ("tab:green", "weight_ih: x into both gates and ñ"),
+        "hh": ("tab:orange", "weight_hh: h into both gates and ñ"),
+    }
     return draw(nodes, edges, keys, "GRU cell (grey arrows: no weights)", ncol=1)
 
 
 def collab_diagram() -> Figure:
     """`EmbeddingDotBias`: embedding lookups, dot product, biases, sigmoid into the range."""
-    nodes = [Node("uid", "in", 0, 2.6, "user id"), Node("mid", "in", 0, 0.6, "movie id"),
-             Node("bu", "hid", 2.2, 3.6, "b_u"), Node("u", "hid", 2.2, 2.3, "u"),
-             Node("m", "hid", 2.2, 0.9, "m"), Node("bm", "hid", 2.2, -0.4, "b_m"),
-             Node("dot", "op", 3.9, 1.6, "u · m"), Node("add", "op", 5.4, 1.6, "+"),
-             Node("sig", "op", 7.1, 1.6, "sigmoid\ninto 0…5.5"),
-             Node("r", "out", 8.8, 1.6, "rating")]
-    edges = [Edge("uid", "u", "uf"), Edge("uid", "bu", "ub"), Edge("mid", "m", "mf"),
-             Edge("mid", "bm", "mb"), Edge("u", "dot", ""), Edge("m", "dot", ""),
-             Edge("dot", "add", ""), Edge("bu", "add", "", -0.2), Edge("bm", "add", "", 0.2),
-             Edge("add", "sig", ""), Edge("sig", "r", "")]
-    keys = {"uf": ("tab:green", "user_factors"), "mf": ("tab:purple", "movie_factors"),
-            "ub": ("tab:olive", "user_bias"), "mb": ("tab:brown", "movie_bias")}
-    return draw(nodes, edges, keys, "EmbeddingDotBias: lookups, dot product, biases, sigmoid",
-                ncol=4)
+    nodes = [
+        Node("uid", "in", 0, 2.6, "user id"),
+        Node("mid", "in", 0, 0.6, "movie id"),
+        Node("bu", "hid", 2.2, 3.6, "b_u"),
+        Node("u", "hid", 2.2, 2.3, "u"),
+        Node("m", "hid", 2.2, 0.9, "m"),
+        Node("bm", "hid", 2.2, -0.4, "b_m"),
+        Node("dot", "op", 3.9, 1.6, "u · m"),
+        Node("add", "op", 5.4, 1.6, "+"),
+        Node("sig", "op", 7.1, 1.6, "sigmoid\ninto 0…5.5"),
+        Node("r", "out", 8.8, 1.6, "rating"),
+    ]
+    edges = [
+        Edge("uid", "u", "uf"),
+        Edge("uid", "bu", "ub"),
+        Edge("mid", "m", "mf"),
+        Edge("mid", "bm", "mb"),
+        Edge("u", "dot", ""),
+        Edge("m", "dot", ""),
+        Edge("dot", "add", ""),
+        Edge("bu", "add", "", -0.2),
+        Edge("bm", "add", "", 0.2),
+        Edge("add", "sig", ""),
+        Edge("sig", "r", ""),
+    ]
+    keys = {
+        "uf": ("tab:green", "user_factors"),
+        "mf": ("tab:purple", "movie_factors"),
+        "ub": ("tab:olive", "user_bias"),
+        "mb": ("tab:brown", "movie_bias"),
+    }
+    return draw(
+        nodes, edges, keys, "EmbeddingDotBias: lookups, dot product, biases, sigmoid", ncol=4
+    )
 
 
-def mixed_input_diagram(cats: Sequence[str], n_cont: int, szs: Sequence[int],
-                        widths: Sequence[int] | None = None) -> Figure:
+def mixed_input_diagram(
+    cats: Sequence[str], n_cont: int, szs: Sequence[int], widths: Sequence[int] | None = None
+) -> Figure:
     """`MixedInputModel`: an embedding table per categorical column (the first three and
     the last are drawn; `widths` labels their vectors), the batch-normalised continuous
     inputs, the hidden layers `szs` and the output squashed into `y_range`."""
@@ -199,10 +287,14 @@ def mixed_input_diagram(cats: Sequence[str], n_cont: int, szs: Sequence[int],
     nodes, edges, keys = [Node("cat", "op", 3.6, 1.2, "concat,\ndropout")], [], {}
     for row, i in enumerate(keep):
         y = 3.0 - row * 0.9 - (0.6 if i > row else 0)
-        nodes += [Node(f"c{i}", "in", 0, y, cats[i]),
-                  Node(f"e{i}", "hid", 2.0, y, str(widths[i]) if widths else "")]
-        keys[f"emb{i}"] = (plt.get_cmap("Dark2").colors[i % 8],
-                           "" if row else "embs[i]: one table (colour) per column")
+        nodes += [
+            Node(f"c{i}", "in", 0, y, cats[i]),
+            Node(f"e{i}", "hid", 2.0, y, str(widths[i]) if widths else ""),
+        ]
+        keys[f"emb{i}"] = (
+            plt.get_cmap("Dark2").colors[i % 8],
+            "" if row else "embs[i]: one table (colour) per column",
+        )
         edges += [Edge(f"c{i}", f"e{i}", f"emb{i}"), Edge(f"e{i}", "cat", "")]
     y = min(n.y for n in nodes) - 1.0
     nodes += [Node("cont", "in", 0, y, f"{n_cont} continuous"), Node("bn", "hid", 2.0, y, "")]
@@ -235,15 +327,20 @@ def one_hot_diagram(idx: int, weight: Sequence[Sequence[float]]) -> Figure:
     blocks = [  # (left, top, the cells' texts, which cells are lit, label)
         (0, mid, one_hot, lambda r, c: c == idx, f"one-hot of {idx}\n(1 × {n})"),
         (n + 1, 0, table, lambda r, c: r == idx, f"emb.weight ({n} × {k})"),
-        (n + k + 2, mid, [table[idx]], lambda r, c: True, f"emb({idx}): row {idx}\n(1 × {k})")]
+        (n + k + 2, mid, [table[idx]], lambda r, c: True, f"emb({idx}): row {idx}\n(1 × {k})"),
+    ]
     for x0, y0, cells, lit, label in blocks:
         for r, row in enumerate(cells):
             for c, text in enumerate(row):
-                ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, ec="k",
-                                       fc="#f4b183" if lit(r, c) else "white"))
+                ax.add_patch(
+                    Rectangle(
+                        (x0 + c, y0 - r - 1), 1, 1, ec="k", fc="#f4b183" if lit(r, c) else "white"
+                    )
+                )
                 ax.text(x0 + c + 0.5, y0 - r - 0.5, text, ha="center", va="center", fontsize=8)
-        ax.text(x0 + len(cells[0]) / 2, y0 - len(cells) - 0.15, label, ha="center", va="top",
-                fontsize=9)
+        ax.text(
+            x0 + len(cells[0]) / 2, y0 - len(cells) - 0.15, label, ha="center", va="top", fontsize=9
+        )
     for x, s in ((n + 0.5, "@"), (n + k + 1.5, "=")):
         ax.text(x, mid - 0.5, s, ha="center", va="center", fontsize=14)
     ax.set(xlim=(-0.2, n + 2 * k + 2.2), ylim=(-n - 1.1, 0.2), aspect="equal")

@@ -22,8 +22,10 @@ class Optimizer(torch.optim.Optimizer):
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         for k, v in defaults.items():  # as torch.optim does, refuse what cannot be meant
             if v is None or not (all(0 <= b < 1 for b in v) if k == "betas" else v >= 0):
-                raise ValueError(f"{type(self).__name__}: invalid {k}={v!r} "
-                                 f"({'each beta in [0, 1)' if k == 'betas' else 'must be >= 0'}).")
+                raise ValueError(
+                    f"{type(self).__name__}: invalid {k}={v!r} "
+                    f"({'each beta in [0, 1)' if k == 'betas' else 'must be >= 0'})."
+                )
         super().__init__(params, defaults)
 
     @torch.no_grad()  # the update must not become part of the next backward pass
@@ -43,13 +45,14 @@ class Optimizer(torch.optim.Optimizer):
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (like `torch.optim.SGD`).
 
-        g ← g + wd·p           (L2 penalty wd/2·|p|² added to the loss)
-        v ← μ·v + g            (momentum: a running sum of past gradients; v starts at 0)
-        p ← p − lr·v           (with μ = 0, v = g: plain SGD)
+    g ← g + wd·p           (L2 penalty wd/2·|p|² added to the loss)
+    v ← μ·v + g            (momentum: a running sum of past gradients; v starts at 0)
+    p ← p − lr·v           (with μ = 0, v = g: plain SGD)
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, params: Params, lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -63,13 +66,14 @@ class SGD(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad: divide each parameter's step by the root of its summed squared gradients.
 
-        g ← g + wd·p
-        s ← s + g²             (s starts at 0 and only grows, so the steps only shrink)
-        p ← p − lr·g / (√s + ε)
+    g ← g + wd·p
+    s ← s + g²             (s starts at 0 and only grows, so the steps only shrink)
+    p ← p − lr·g / (√s + ε)
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, eps: float = 1e-10,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, params: Params, lr: float = 1e-2, eps: float = 1e-10, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -82,13 +86,19 @@ class Adagrad(Optimizer):
 class RMSProp(Optimizer):
     """RMSProp: like Adagrad, but with an exponentially weighted average of g² (forgets).
 
-        g ← g + wd·p
-        s ← α·s + (1 − α)·g²   (s starts at 0)
-        p ← p − lr·g / (√s + ε)
+    g ← g + wd·p
+    s ← α·s + (1 − α)·g²   (s starts at 0)
+    p ← p − lr·g / (√s + ε)
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -101,20 +111,31 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum (average of g) divided by RMSProp's root mean square (average of g²).
 
-        g ← g + wd·p                     (L2: the penalty goes through the adaptive scaling)
-        m ← β1·m + (1 − β1)·g            (m and v start at 0, so early on they are too small;
-        v ← β2·v + (1 − β2)·g²            dividing by 1 − βᵗ removes that bias)
-        p ← p − lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
+    g ← g + wd·p                     (L2: the penalty goes through the adaptive scaling)
+    m ← β1·m + (1 − β1)·g            (m and v start at 0, so early on they are too small;
+    v ← β2·v + (1 − β2)·g²            dividing by 1 − βᵗ removes that bias)
+    p ← p − lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
     """
 
     decoupled = False
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        (beta1, beta2), lr, wd, t = group["betas"], group["lr"], group["weight_decay"], state["step"]
+        (beta1, beta2), lr, wd, t = (
+            group["betas"],
+            group["lr"],
+            group["weight_decay"],
+            state["step"],
+        )
         if self.decoupled:
             p.mul_(1 - lr * wd)  # AdamW: shrink the weights directly
         else:
@@ -137,13 +158,22 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
 # name -> (our class, the torch.optim class it reproduces)
 OPTIMIZERS: dict[str, tuple[type[Optimizer], type[torch.optim.Optimizer]]] = {
-    "SGD": (SGD, torch.optim.SGD), "Adagrad": (Adagrad, torch.optim.Adagrad),
-    "RMSProp": (RMSProp, torch.optim.RMSprop), "Adam": (Adam, torch.optim.Adam),
-    "AdamW": (AdamW, torch.optim.AdamW)}
+    "SGD": (SGD, torch.optim.SGD),
+    "Adagrad": (Adagrad, torch.optim.Adagrad),
+    "RMSProp": (RMSProp, torch.optim.RMSprop),
+    "Adam": (Adam, torch.optim.Adam),
+    "AdamW": (AdamW, torch.optim.AdamW),
+}

@@ -14,8 +14,19 @@ from torch import Tensor, nn
 from course_utils.data import check_columns
 from course_utils.learner import sigmoid_range
 
-__all__ = ["MixedInputModel", "TabularProcessor", "add_datepart", "days_since", "days_until",
-           "emb_size", "embedding_features", "exp_rmspe", "left_join", "rmspe", "rolling_count"]
+__all__ = [
+    "MixedInputModel",
+    "TabularProcessor",
+    "add_datepart",
+    "days_since",
+    "days_until",
+    "emb_size",
+    "embedding_features",
+    "exp_rmspe",
+    "left_join",
+    "rmspe",
+    "rolling_count",
+]
 
 
 # --------------------------------------------------------------------------- joins and dates
@@ -36,8 +47,11 @@ def left_join(
     both tables get `suffix` on the right-hand copy; `name` names `right` in the errors.
     """
     left_on = [left_on] if isinstance(left_on, str) else list(left_on)
-    right_on = left_on if right_on is None else ([right_on] if isinstance(right_on, str)
-                                                 else list(right_on))
+    right_on = (
+        left_on
+        if right_on is None
+        else ([right_on] if isinstance(right_on, str) else list(right_on))
+    )
     check_columns(left, left_on, "the left table")
     check_columns(right, right_on, name)
     dupes = right.duplicated(right_on)
@@ -47,8 +61,14 @@ def left_join(
             f"left_join: {name} has {int(dupes.sum())} duplicated key(s) on {right_on} "
             f"(e.g. {example}), so the join would duplicate rows. Make the keys unique first."
         )
-    out = left.merge(right, how="left", left_on=left_on, right_on=right_on,
-                     suffixes=("", suffix), indicator="_join")
+    out = left.merge(
+        right,
+        how="left",
+        left_on=left_on,
+        right_on=right_on,
+        suffixes=("", suffix),
+        indicator="_join",
+    )
     missing = out["_join"] == "left_only"
     if missing.any():
         example = out.loc[missing, left_on].drop_duplicates().head(5).to_dict("records")
@@ -60,8 +80,9 @@ def left_join(
     return out.drop(columns="_join")
 
 
-def add_datepart(df: pd.DataFrame, field: str, drop: bool = True,
-                 prefix: str | None = None) -> pd.DataFrame:
+def add_datepart(
+    df: pd.DataFrame, field: str, drop: bool = True, prefix: str | None = None
+) -> pd.DataFrame:
     """Expand the date column `field` into model features (fastai's `add_datepart`): `Year, Month,
     Week` (ISO), `Day, Dayofweek` (Monday=0), `Dayofyear`, six `Is_*_start/end` flags, `Elapsed`
     (days since 1970), named with `prefix` (default: `field` less a trailing "Date"). Returns a new
@@ -73,14 +94,23 @@ def add_datepart(df: pd.DataFrame, field: str, drop: bool = True,
     d = pd.to_datetime(col, errors="coerce")
     bad = col[d.isna()]
     if len(bad):
-        raise ValueError(f"add_datepart: column {field!r} has {len(bad)} missing or non-date "
-                         f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first.")
+        raise ValueError(
+            f"add_datepart: column {field!r} has {len(bad)} missing or non-date "
+            f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first."
+        )
     parts = {
-        "Year": d.dt.year, "Month": d.dt.month, "Week": d.dt.isocalendar().week.astype("int64"),
-        "Day": d.dt.day, "Dayofweek": d.dt.day_of_week, "Dayofyear": d.dt.day_of_year,
-        "Is_month_end": d.dt.is_month_end, "Is_month_start": d.dt.is_month_start,
-        "Is_quarter_end": d.dt.is_quarter_end, "Is_quarter_start": d.dt.is_quarter_start,
-        "Is_year_end": d.dt.is_year_end, "Is_year_start": d.dt.is_year_start,
+        "Year": d.dt.year,
+        "Month": d.dt.month,
+        "Week": d.dt.isocalendar().week.astype("int64"),
+        "Day": d.dt.day,
+        "Dayofweek": d.dt.day_of_week,
+        "Dayofyear": d.dt.day_of_year,
+        "Is_month_end": d.dt.is_month_end,
+        "Is_month_start": d.dt.is_month_start,
+        "Is_quarter_end": d.dt.is_quarter_end,
+        "Is_quarter_start": d.dt.is_quarter_start,
+        "Is_year_end": d.dt.is_year_end,
+        "Is_year_start": d.dt.is_year_start,
         "Elapsed": (d - pd.Timestamp("1970-01-01")).dt.days,
     }
     out = df.assign(**{prefix + k: v for k, v in parts.items()})
@@ -118,8 +148,14 @@ def days_until(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Dat
     return pd.Series(out, index=df.index, name=f"days_until_{event}")
 
 
-def rolling_count(df: pd.DataFrame, event: str, window: int = 7, by: str = "Store",
-                  date: str = "Date", forward: bool = False) -> pd.Series:
+def rolling_count(
+    df: pd.DataFrame,
+    event: str,
+    window: int = 7,
+    by: str = "Store",
+    date: str = "Date",
+    forward: bool = False,
+) -> pd.Series:
     """How many rows of the same group with `event` true lie within `window` calendar days.
 
     Backward (default): the days ending on the row's date; forward: the days starting on it.
@@ -128,7 +164,7 @@ def rolling_count(df: pd.DataFrame, event: str, window: int = 7, by: str = "Stor
     """
     check_columns(df, [event, by, date], "the table")
     order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
-    day = (df[date].to_numpy()[order].astype("datetime64[D]").astype(np.int64))
+    day = df[date].to_numpy()[order].astype("datetime64[D]").astype(np.int64)
     group = pd.factorize(df[by].to_numpy()[order])[0].astype(np.int64)  # ascending after sort
     key = group * 1_000_000 + (day - day.min())
     cum = np.concatenate([[0], np.cumsum(df[event].to_numpy()[order].astype(np.int64))])
@@ -151,8 +187,10 @@ def emb_size(cardinality: int) -> int:
     """Embedding width for a column of `cardinality` codes (missing included): the 2018
     course's rule of thumb, half the number of codes, rounded up, at most 50."""
     if cardinality < 1:
-        raise ValueError(f"emb_size: cardinality must be at least 1, got {cardinality}. Count the "
-                         "codes with the 0 for missing (TabularProcessor.cardinalities()).")
+        raise ValueError(
+            f"emb_size: cardinality must be at least 1, got {cardinality}. Count the "
+            "codes with the 0 for missing (TabularProcessor.cardinalities())."
+        )
     return min(50, (cardinality + 1) // 2)
 
 
@@ -193,8 +231,13 @@ class TabularProcessor:
             [self.categories[c].get_indexer(df[c]) + 1 for c in self.cat_vars], axis=1
         ).astype(np.int64)  # get_indexer gives -1 for unseen/NaN -> code 0
         conts = np.stack(
-            [((df[c].astype("float64").fillna(self.medians[c]) - self.means[c]) / self.stds[c])
-             .to_numpy() for c in self.cont_vars], axis=1,
+            [
+                (
+                    (df[c].astype("float64").fillna(self.medians[c]) - self.means[c]) / self.stds[c]
+                ).to_numpy()
+                for c in self.cont_vars
+            ],
+            axis=1,
         ).astype(np.float32)
         return cats, conts
 
@@ -224,9 +267,17 @@ class MixedInputModel(nn.Module):
     returns `(bs, out_sz)`, or `(bs,)` when `out_sz == 1`.
     """
 
-    def __init__(self, emb_szs: Sequence[tuple[int, int]], n_cont: int, emb_drop: float,
-                 out_sz: int, szs: Sequence[int], drops: Sequence[float],
-                 y_range: tuple[float, float] | None = None, use_bn: bool = False) -> None:
+    def __init__(
+        self,
+        emb_szs: Sequence[tuple[int, int]],
+        n_cont: int,
+        emb_drop: float,
+        out_sz: int,
+        szs: Sequence[int],
+        drops: Sequence[float],
+        y_range: tuple[float, float] | None = None,
+        use_bn: bool = False,
+    ) -> None:
         super().__init__()
         if len(szs) != len(drops):
             raise ValueError(f"One dropout per hidden layer: szs={szs}, drops={drops}.")
@@ -262,7 +313,6 @@ class MixedInputModel(nn.Module):
         return x.squeeze(-1) if x.shape[-1] == 1 else x
 
 
-
 def embedding_features(model: MixedInputModel, cats: np.ndarray | Tensor) -> np.ndarray:
     """Each categorical code replaced by its learned embedding vector, for trees or k-NN:
     `cats` `(n, n_cat)` int codes -> float32 `(n, model.n_emb)`."""
@@ -285,8 +335,10 @@ def rmspe(y_pred: np.ndarray | pd.Series, y_true: np.ndarray | pd.Series) -> flo
     """RMSPE on sales themselves (rows with true sales 0 must be left out beforehand)."""
     y_pred, y_true = np.asarray(y_pred, dtype=float), np.asarray(y_true, dtype=float)
     if y_pred.shape != y_true.shape:
-        raise ValueError(f"rmspe: y_pred has shape {y_pred.shape}, y_true {y_true.shape}: "
-                         "pass one prediction per true value, in the same order.")
+        raise ValueError(
+            f"rmspe: y_pred has shape {y_pred.shape}, y_true {y_true.shape}: "
+            "pass one prediction per true value, in the same order."
+        )
     if (y_true == 0).any():
         raise ValueError("rmspe is undefined where the true value is 0 (Kaggle ignored those).")
     return float(np.sqrt(np.mean(((y_true - y_pred) / y_true) ** 2)))

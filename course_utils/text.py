@@ -21,13 +21,30 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.data import atomic_write, sha256
-from course_utils.learner import load_model, save_model
+from course_utils.data import sha256
+from course_utils.files import atomic_write, load_model, save_model
 
-__all__ = ["Char3Model", "CharLoopConcatModel", "CharLoopModel", "CharRnn", "CharSeqRnn",
-           "CharStatefulRnn", "Vocab", "batchify", "char_windows", "get_next", "get_next_n",
-           "identity_init", "load_char_model", "sample_text", "save_char_model", "seq_nll_loss",
-           "seq_windows", "split_text", "word_overlap"]
+__all__ = [
+    "Char3Model",
+    "CharLoopConcatModel",
+    "CharLoopModel",
+    "CharRnn",
+    "CharSeqRnn",
+    "CharStatefulRnn",
+    "Vocab",
+    "batchify",
+    "char_windows",
+    "get_next",
+    "get_next_n",
+    "identity_init",
+    "load_char_model",
+    "sample_text",
+    "save_char_model",
+    "seq_nll_loss",
+    "seq_windows",
+    "split_text",
+    "word_overlap",
+]
 
 PAD = "\0"  # index 0 of every vocabulary: padding, never in the text itself
 
@@ -257,15 +274,23 @@ class CharStatefulRnn(nn.Module):
 
     cells = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-    def __init__(self, vocab_size: int, n_fac: int, n_hidden: int, cell: str = "gru",
-                 n_layers: int = 1, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        n_fac: int,
+        n_hidden: int,
+        cell: str = "gru",
+        n_layers: int = 1,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if cell not in self.cells:
             raise ValueError(f"cell must be one of {sorted(self.cells)}, got {cell!r}.")
         self.cell, self.n_layers, self.n_hidden = cell, n_layers, n_hidden
         self.e = nn.Embedding(vocab_size, n_fac)
-        self.rnn = self.cells[cell](n_fac, n_hidden, n_layers,
-                                    dropout=dropout if n_layers > 1 else 0.0)
+        self.rnn = self.cells[cell](
+            n_fac, n_hidden, n_layers, dropout=dropout if n_layers > 1 else 0.0
+        )
         self.drop = nn.Dropout(dropout)
         self.l_out = nn.Linear(n_hidden, vocab_size)
         self.h: Tensor | tuple[Tensor, Tensor] | None = None
@@ -291,9 +316,14 @@ class CharStatefulRnn(nn.Module):
 
     def config(self) -> dict:
         """The constructor arguments, so the model can be rebuilt (see `save_char_model`)."""
-        return {"vocab_size": self.e.num_embeddings, "n_fac": self.e.embedding_dim,
-                "n_hidden": self.n_hidden, "cell": self.cell, "n_layers": self.n_layers,
-                "dropout": self.drop.p}
+        return {
+            "vocab_size": self.e.num_embeddings,
+            "n_fac": self.e.embedding_dim,
+            "n_hidden": self.n_hidden,
+            "cell": self.cell,
+            "n_layers": self.n_layers,
+            "dropout": self.drop.p,
+        }
 
 
 def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
@@ -327,13 +357,19 @@ def get_next_n(model: nn.Module, inp: str, n: int, vocab: Vocab) -> str:
         raise ValueError("Give at least one character to start from.")
     res = inp
     for _ in range(n):
-        res += get_next(model, res[-len(inp):], vocab)
+        res += get_next(model, res[-len(inp) :], vocab)
     return res
 
 
 @torch.no_grad()
-def sample_text(model: CharStatefulRnn, seed: str, n: int, vocab: Vocab, temperature: float = 0.5,
-                generator: torch.Generator | None = None) -> str:
+def sample_text(
+    model: CharStatefulRnn,
+    seed: str,
+    n: int,
+    vocab: Vocab,
+    temperature: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> str:
     """Continue `seed` by `n` characters with a stateful model.
 
     The seed is read once to warm up the hidden state; then each character is drawn from
@@ -383,8 +419,10 @@ def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> P
     arguments, vocabulary and the weights' sha256, so `load_char_model` can rebuild it without
     the data set and notice weights and vocabulary that do not belong together."""
     if len(vocab) != model.e.num_embeddings:
-        raise ValueError(f"The vocabulary has {len(vocab)} characters, the model "
-                         f"{model.e.num_embeddings}: pass the vocabulary it was trained with.")
+        raise ValueError(
+            f"The vocabulary has {len(vocab)} characters, the model "
+            f"{model.e.num_embeddings}: pass the vocabulary it was trained with."
+        )
     path = save_model(model, path)
     meta = {"config": model.config(), "chars": "".join(vocab.chars), "weights_sha256": sha256(path)}
     with atomic_write(path.with_suffix(path.suffix + ".json")) as tmp:
@@ -392,8 +430,9 @@ def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> P
     return path
 
 
-def load_char_model(path: str | Path, device: str | torch.device | None = None
-                    ) -> tuple[CharStatefulRnn, Vocab]:
+def load_char_model(
+    path: str | Path, device: str | torch.device | None = None
+) -> tuple[CharStatefulRnn, Vocab]:
     """Rebuild a model saved by `save_char_model`: returns `(model, vocab)`, in eval mode."""
     path = Path(path)
     meta_path = path.with_suffix(path.suffix + ".json")
@@ -403,13 +442,15 @@ def load_char_model(path: str | Path, device: str | torch.device | None = None
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         n_chars, config = len(meta["chars"]), meta["config"]
     except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{meta_path} is damaged ({type(e).__name__}: {e}): save the model "
-                         "again with save_char_model().") from None
+        raise ValueError(
+            f"{meta_path} is damaged ({type(e).__name__}: {e}): save the model "
+            "again with save_char_model()."
+        ) from None
     model = load_model(CharStatefulRnn(**config), path, device)
     if n_chars != config["vocab_size"] or meta.get("weights_sha256", sha256(path)) != sha256(path):
-        raise ValueError(f"{meta_path} and {path} do not belong together (other weights, or "
-                         f"{n_chars} characters for a model of {config['vocab_size']}): save "
-                         "them again with save_char_model(model, vocab, path).")
+        raise ValueError(
+            f"{meta_path} and {path} do not belong together (other weights, or "
+            f"{n_chars} characters for a model of {config['vocab_size']}): save "
+            "them again with save_char_model(model, vocab, path)."
+        )
     return model.eval(), Vocab(tuple(meta["chars"]))
-
-

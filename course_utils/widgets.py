@@ -19,15 +19,20 @@ import torch
 from matplotlib import animation
 from torch import Tensor
 
-from course_utils import sgd
+from course_utils import line_fit
 from course_utils.collab import cosine_neighbours
 from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
 
 if TYPE_CHECKING:
     import ipywidgets
 
-__all__ = ["animate_fit", "annotate_points", "make_embedding_explorer", "make_optimizer_explorer",
-           "make_text_generator"]
+__all__ = [
+    "animate_fit",
+    "annotate_points",
+    "make_embedding_explorer",
+    "make_optimizer_explorer",
+    "make_text_generator",
+]
 
 
 def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence[str]) -> None:
@@ -49,20 +54,31 @@ def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence
             va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
             candidates.append((dx, dy, ha, va, r > 10))
     # the points themselves are obstacles too (a 6 x 6 pixel box each)
-    placed = [Bbox.from_bounds(px - 3, py - 3, 6, 6)
-              for px, py in ax.transData.transform(np.column_stack([x, y]))]
+    placed = [
+        Bbox.from_bounds(px - 3, py - 3, 6, 6)
+        for px, py in ax.transData.transform(np.column_stack([x, y]))
+    ]
 
     def overlap(box) -> float:
-        return sum(max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
-                   * max(0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed)
+        return sum(
+            max(0, min(box.x1, b.x1) - max(box.x0, b.x0))
+            * max(0, min(box.y1, b.y1) - max(box.y0, b.y0))
+            for b in placed
+        )
 
     for i in np.argsort(-np.asarray(y, dtype=float), kind="stable"):
         tried = []  # (overlap, annotation, box), until one overlaps nothing
         for dx, dy, ha, va, leader in candidates:
-            t = ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
-                            ha=ha, va=va, fontsize=9,
-                            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5}
-                            if leader else None)
+            t = ax.annotate(
+                labels[i],
+                (x[i], y[i]),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=9,
+                arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if leader else None,
+            )
             t.update_positions(renderer)
             box = Text.get_window_extent(t, renderer).expanded(1.03, 1.2)  # the text alone
             tried.append((overlap(box), t, box))
@@ -75,8 +91,9 @@ def annotate_points(ax, x: Sequence[float], y: Sequence[float], labels: Sequence
         placed.append(box)
 
 
-def make_embedding_explorer(movie_vectors: np.ndarray, components: pd.DataFrame,
-                            titles: Sequence[str], k: int = 10) -> ipywidgets.Tab:
+def make_embedding_explorer(
+    movie_vectors: np.ndarray, components: pd.DataFrame, titles: Sequence[str], k: int = 10
+) -> ipywidgets.Tab:
     """An ipywidgets explorer of movie embeddings, two tabs: "Neighbours" (pick a movie, see
     the `k` nearest by cosine similarity) and "Components" (pick a component, see the `k`
     movies at each of its two ends).
@@ -90,18 +107,27 @@ def make_embedding_explorer(movie_vectors: np.ndarray, components: pd.DataFrame,
 
     titles = list(titles)
     if not len(titles) == len(movie_vectors) == len(components):
-        raise ValueError(f"movie_vectors ({len(movie_vectors)}), components ({len(components)})"
-                         f" and titles ({len(titles)}) must describe the same movies.")
-    movie = widgets.Dropdown(options=sorted(titles), value=titles[0], description="Movie",
-                             layout=widgets.Layout(width="480px"))
+        raise ValueError(
+            f"movie_vectors ({len(movie_vectors)}), components ({len(components)})"
+            f" and titles ({len(titles)}) must describe the same movies."
+        )
+    movie = widgets.Dropdown(
+        options=sorted(titles),
+        value=titles[0],
+        description="Movie",
+        layout=widgets.Layout(width="480px"),
+    )
     neighbours = widgets.HTML()
 
     def show_neighbours(_=None) -> None:
         idx, sims = cosine_neighbours(movie_vectors, titles.index(movie.value), k)
-        rows = "".join(f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>"
-                       for j, s in zip(idx, sims, strict=True))
-        neighbours.value = (f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
-                            f"<th>cosine</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>" for j, s in zip(idx, sims, strict=True)
+        )
+        neighbours.value = (
+            f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
+            f"<th>cosine</th></tr>{rows}</table>"
+        )
 
     comp = widgets.Dropdown(options=list(components.columns), description="Component")
     ends = widgets.HTML()
@@ -110,9 +136,11 @@ def make_embedding_explorer(movie_vectors: np.ndarray, components: pd.DataFrame,
         s = pd.Series(components[comp.value].to_numpy(), index=titles).sort_values()
         lo = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.head(k).items())
         hi = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
-        ends.value = (f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
-                      f"<tr><td valign='top'><ol>{hi}</ol></td>"
-                      f"<td valign='top'><ol>{lo}</ol></td></tr></table>")
+        ends.value = (
+            f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
+            f"<tr><td valign='top'><ol>{hi}</ol></td>"
+            f"<td valign='top'><ol>{lo}</ol></td></tr></table>"
+        )
 
     movie.observe(show_neighbours, names="value")
     comp.observe(show_ends, names="value")
@@ -124,8 +152,9 @@ def make_embedding_explorer(movie_vectors: np.ndarray, components: pd.DataFrame,
     return tabs
 
 
-def animate_fit(x: Tensor, y: Tensor, path: sgd.OptPath, frames: Sequence[int] | None = None,
-                dpi: int = 60) -> animation.FuncAnimation:
+def animate_fit(
+    x: Tensor, y: Tensor, path: line_fit.OptPath, frames: Sequence[int] | None = None, dpi: int = 60
+) -> animation.FuncAnimation:
     """Animate training: the line over the first 60 points (left) and the path over the loss
     contours (right). `frames` are the steps to show (default: 16, closer together at the
     start, where things move fast); each is stored as an image at `dpi`. Show the animation
@@ -142,7 +171,7 @@ def animate_fit(x: Tensor, y: Tensor, path: sgd.OptPath, frames: Sequence[int] |
     ax1.set_ylabel("y")
     ax1.set_ylim(float(y.min()) - 1, float(y.max()) + 1)
     title = ax1.set_title("")
-    sgd.plot_contours(x, y, ax2)
+    line_fit.plot_contours(x, y, ax2)
     (trail,) = ax2.plot([], [], ".-", color="C3", ms=3, lw=1)
     ax2.set_title("path of (a, b) over the loss contours")
     fig.tight_layout()
@@ -159,8 +188,9 @@ def animate_fit(x: Tensor, y: Tensor, path: sgd.OptPath, frames: Sequence[int] |
     return anim
 
 
-def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]],
-                            steps: int = 150) -> ipywidgets.VBox:
+def make_optimizer_explorer(
+    problems: dict[str, tuple[Tensor, Tensor]], steps: int = 150
+) -> ipywidgets.VBox:
     """An ipywidgets control: pick an optimizer, its learning rate, β1 (momentum) and β2,
     and a problem (`problems` maps a name to `(x, y)`); the path over the loss contours and
     the loss curve redraw at once. The returned `VBox`'s attribute `result` holds the
@@ -171,33 +201,53 @@ def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]],
 
     style = {"description_width": "initial"}  # show the whole label
     controls = {
-        "name": widgets.Dropdown(options=sgd.OPTIMIZER_NAMES, value="momentum",
-                                 description="optimizer", style=style),
+        "name": widgets.Dropdown(
+            options=line_fit.OPTIMIZER_NAMES, value="momentum", description="optimizer", style=style
+        ),
         "problem": widgets.Dropdown(options=list(problems), description="problem", style=style),
-        "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.1,
-                                     description="learning rate", readout_format=".3g",
-                                     continuous_update=False, style=style),
-        "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
-                                     description="β1 / momentum", continuous_update=False,
-                                     style=style),
-        "beta2": widgets.SelectionSlider(options=[0.9, 0.99, 0.999, 0.9999], value=0.99,
-                                         description="β2 / α", style=style,
-                                         continuous_update=False),
+        "lr": widgets.FloatLogSlider(
+            value=0.1,
+            base=10,
+            min=-3,
+            max=0.5,
+            step=0.1,
+            description="learning rate",
+            readout_format=".3g",
+            continuous_update=False,
+            style=style,
+        ),
+        "beta1": widgets.FloatSlider(
+            value=0.9,
+            min=0.0,
+            max=0.99,
+            step=0.01,
+            description="β1 / momentum",
+            continuous_update=False,
+            style=style,
+        ),
+        "beta2": widgets.SelectionSlider(
+            options=[0.9, 0.99, 0.999, 0.9999],
+            value=0.99,
+            description="β2 / α",
+            style=style,
+            continuous_update=False,
+        ),
     }
     box = widgets.VBox()
     box.result = {}
 
     def draw(name: str, problem: str, lr: float, beta1: float, beta2: float) -> None:
         x, y = problems[problem]
-        path = sgd.run_path(x, y, lambda p: sgd.make_optimizer(name, p, lr, beta1, beta2),
-                            steps=steps)
+        path = line_fit.run_path(
+            x, y, lambda p: line_fit.make_optimizer(name, p, lr, beta1, beta2), steps=steps
+        )
         box.result = dict(name=name, problem=problem, lr=lr, beta1=beta1, beta2=beta2, path=path)
-        lowest = sgd.least_squares(x, y)[2]
+        lowest = line_fit.least_squares(x, y)[2]
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
         ok = path.params[np.isfinite(path.params).all(1)]
         a_lim = np.clip((min(-1, ok[:, 0].min()), max(12, ok[:, 0].max())), -30, 30)
         b_lim = np.clip((min(0, ok[:, 1].min()), max(12, ok[:, 1].max())), -30, 30)
-        sgd.plot_contours(x, y, ax1, a_lim, b_lim)
+        line_fit.plot_contours(x, y, ax1, a_lim, b_lim)
         ax1.plot(path.params[:, 0], path.params[:, 1], ".-", color="C3", ms=3, lw=1)
         ax1.set_title(f"{name}: path of (a, b), {steps} steps")
         finite = np.isfinite(path.loss)
@@ -219,9 +269,13 @@ def make_optimizer_explorer(problems: dict[str, tuple[Tensor, Tensor]],
     return box
 
 
-def make_text_generator(model: CharStatefulRnn | str | Path, vocab: Vocab | None = None,
-                        seed_text: str = "the meaning of life is ", length: int = 300,
-                        temperature: float = 0.5) -> ipywidgets.VBox:
+def make_text_generator(
+    model: CharStatefulRnn | str | Path,
+    vocab: Vocab | None = None,
+    seed_text: str = "the meaning of life is ",
+    length: int = 300,
+    temperature: float = 0.5,
+) -> ipywidgets.VBox:
     """An ipywidgets text generator: seed text, length and temperature in, Nietzsche out.
 
     `model` is a trained `CharStatefulRnn` (then pass its `vocab`) or the path of one saved by
@@ -237,13 +291,31 @@ def make_text_generator(model: CharStatefulRnn | str | Path, vocab: Vocab | None
         model, vocab = load_char_model(model)
     if vocab is None:
         raise ValueError("Pass the model's vocab (or a saved model's path).")
-    seed_box = w.Text(value=seed_text, description="seed text", continuous_update=False,
-                      layout=w.Layout(width="60%"))
+    seed_box = w.Text(
+        value=seed_text,
+        description="seed text",
+        continuous_update=False,
+        layout=w.Layout(width="60%"),
+    )
     wide = {"description_width": "initial"}  # show the whole label
-    length_box = w.IntSlider(value=length, min=20, max=1000, step=20, description="length",
-                             continuous_update=False, style=wide)
-    temp_box = w.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.05,
-                             description="temperature", continuous_update=False, style=wide)
+    length_box = w.IntSlider(
+        value=length,
+        min=20,
+        max=1000,
+        step=20,
+        description="length",
+        continuous_update=False,
+        style=wide,
+    )
+    temp_box = w.FloatSlider(
+        value=temperature,
+        min=0.0,
+        max=1.5,
+        step=0.05,
+        description="temperature",
+        continuous_update=False,
+        style=wide,
+    )
     output = w.HTML()
 
     def update(_=None) -> None:
@@ -253,8 +325,10 @@ def make_text_generator(model: CharStatefulRnn | str | Path, vocab: Vocab | None
             return
         g = torch.Generator().manual_seed(0)
         text = sample_text(model, seed, length_box.value, vocab, temp_box.value, generator=g)
-        output.value = (f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
-                        f"{html.escape(text[len(seed):])}</pre>")
+        output.value = (
+            f"<pre style='white-space: pre-wrap'><b>{html.escape(seed)}</b>"
+            f"{html.escape(text[len(seed) :])}</pre>"
+        )
 
     for box in (seed_box, length_box, temp_box):
         box.observe(update, names="value")

@@ -9,8 +9,8 @@ from torch import Tensor
 def nearest_by_cosine(emb: Tensor, i: int, k: int) -> Tensor:
     """Indices of the k rows of `emb` (n, d) with the highest cosine to row i, best first."""
     unit = emb / emb.norm(dim=1, keepdim=True)  # every row scaled to length 1
-    sims = unit @ unit[i]                         # (n,) cosines with row i
-    sims[i] = float("-inf")                       # a row is not its own neighbour
+    sims = unit @ unit[i]  # (n,) cosines with row i
+    sims[i] = float("-inf")  # a row is not its own neighbour
     return sims.argsort(descending=True)[:k]
 
 
@@ -18,4 +18,4 @@ def pca_scores(emb: Tensor, n: int) -> Tensor:
     """Coordinates of each row of `emb` (rows, d) on its first n principal components."""
     centred = emb - emb.mean(dim=0)  # PCA describes the spread around the mean
     _, _, vh = torch.linalg.svd(centred, full_matrices=False)  # rows of vh: the directions
-    return centred @ vh[:n].T        # (rows, n)
+    return centred @ vh[:n].T  # (rows, n)

@@ -17,8 +17,9 @@ def contiguous_ids(ids: np.ndarray) -> np.ndarray:
     return rows
 
 
-def predict_rating(u: Tensor, m: Tensor, ub: Tensor, mb: Tensor,
-                   y_range: tuple[float, float]) -> Tensor:
+def predict_rating(
+    u: Tensor, m: Tensor, ub: Tensor, mb: Tensor, y_range: tuple[float, float]
+) -> Tensor:
     """EmbeddingDotBias's prediction. u, m: (bs, n_factors); ub, mb: (bs,) -> (bs,)."""
     lo, hi = y_range
     score = (u * m).sum(dim=1) + ub + mb  # one dot product per row, plus both biases

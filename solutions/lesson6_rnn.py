@@ -6,8 +6,9 @@ import torch
 from torch import Tensor
 
 
-def rnn_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor,
-             b_hh: Tensor) -> Tensor:
+def rnn_step(
+    x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor
+) -> Tensor:
     """One step of a tanh RNN. x: (bs, n_in), h: (bs, n_hidden) -> new h (bs, n_hidden)."""
     return torch.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
 

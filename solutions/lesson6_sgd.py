@@ -18,8 +18,9 @@ def ewma_debiased(values: list[float], beta: float) -> list[float]:
     return out
 
 
-def train_one_epoch(model: nn.Module, x: Tensor, y: Tensor, bs: int,
-                    opt: torch.optim.Optimizer, loss_fn: Callable) -> list[float]:
+def train_one_epoch(
+    model: nn.Module, x: Tensor, y: Tensor, bs: int, opt: torch.optim.Optimizer, loss_fn: Callable
+) -> list[float]:
     """One epoch over (x, y) in shuffled batches of `bs`; returns each batch's loss."""
     perm = torch.randperm(len(x))  # a new order every epoch
     losses = []

@@ -22,18 +22,24 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small ratings and text in place of ML-100K and Nietzsche; small models, short runs."""
     rng = np.random.default_rng(0)
     n = 1500
-    ratings = pd.DataFrame({"userId": rng.integers(1, 41, n).astype("int32"),
-                            "movieId": rng.integers(1, 61, n).astype("int32"),
-                            "rating": rng.integers(1, 6, n).astype("float32"),
-                            "timestamp": np.arange(n)})
+    ratings = pd.DataFrame(
+        {
+            "userId": rng.integers(1, 41, n).astype("int32"),
+            "movieId": rng.integers(1, 61, n).astype("int32"),
+            "rating": rng.integers(1, 6, n).astype("float32"),
+            "timestamp": np.arange(n),
+        }
+    )
     text = "".join(rng.choice(list("abcde fgh.\n"), 40_000))
     monkeypatch.setattr(bench, "load_ml100k", lambda: (ratings, None))
-    monkeypatch.setattr(bench, "load_ml100k_split",
-                        lambda name: (ratings.iloc[:1200], ratings.iloc[1200:]))
+    monkeypatch.setattr(
+        bench, "load_ml100k_split", lambda name: (ratings.iloc[:1200], ratings.iloc[1200:])
+    )
     monkeypatch.setattr(bench, "load_nietzsche", lambda: text)
     monkeypatch.setattr(bench, "GRU_HIDDEN", 16)
-    monkeypatch.setattr(bench, "COLLAB_RECIPES",
-                        {k: {**r, "epochs": 1} for k, r in bench.COLLAB_RECIPES.items()})
+    monkeypatch.setattr(
+        bench, "COLLAB_RECIPES", {k: {**r, "epochs": 1} for k, r in bench.COLLAB_RECIPES.items()}
+    )
     monkeypatch.setattr(bench, "_thread_counts", lambda device: [1, 2])
 
 
@@ -48,13 +54,25 @@ def test_fit_reports_bare_loop_and_both_thread_counts(tiny, capsys):
     threads = torch.get_num_threads()
     code, r, _ = run_json(capsys, "fit", "--repeats", "1", "--batch-size", "256")
     assert code == 0
-    for key in ("fit_samples_per_s", "bare_samples_per_s", "dataloader_samples_per_s",
-                "fit_vs_bare", "speedup", "bs64_fit_vs_bare", "bs64_bare_samples_per_s",
-                "bs64_fit_samples_per_s", "bs64_speedup"):
+    for key in (
+        "fit_samples_per_s",
+        "bare_samples_per_s",
+        "dataloader_samples_per_s",
+        "fit_vs_bare",
+        "speedup",
+        "bs64_fit_vs_bare",
+        "bs64_bare_samples_per_s",
+        "bs64_fit_samples_per_s",
+        "bs64_speedup",
+    ):
         assert r[key] > 0, key
     assert r["batch_size"] == 256 and r["threads"] == 1 and isinstance(r["meets_targets"], bool)
     assert {(row["threads"], row["batch_size"]) for row in r["rows"]} == {
-        (1, 64), (1, 256), (2, 64), (2, 256)}
+        (1, 64),
+        (1, 256),
+        (2, 64),
+        (2, 256),
+    }
     assert torch.get_num_threads() == threads  # put back as it was
 
 
@@ -93,16 +111,19 @@ def test_rnn_stops_at_its_budget(tiny, capsys):
 
 
 def notebook(path: Path, *sources: str) -> Path:
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]),
-                   path)
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]), path
+    )
     return path
 
 
 def test_notebooks_run_in_fresh_kernels_and_are_not_written(tmp_path, capsys):
-    good = notebook(tmp_path / "good.ipynb",
-                    "import os, pathlib\nassert os.environ['COURSE_DEVICE'] == 'cpu'",
-                    f"assert pathlib.Path.cwd() == pathlib.Path({str(tmp_path)!r})",
-                    "x = bytearray(50 * 2**20)")
+    good = notebook(
+        tmp_path / "good.ipynb",
+        "import os, pathlib\nassert os.environ['COURSE_DEVICE'] == 'cpu'",
+        f"assert pathlib.Path.cwd() == pathlib.Path({str(tmp_path)!r})",
+        "x = bytearray(50 * 2**20)",
+    )
     bad = notebook(tmp_path / "bad.ipynb", "raise ValueError('boom')")
     before = {p: p.read_bytes() for p in (good, bad)}
     code, r, _ = run_json(capsys, "notebooks", str(good), str(bad))
@@ -139,23 +160,52 @@ def test_gpu_check_table_and_gates(monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Fake GPU 80GB")
     seen = {}
-    fit = {"batch_size": 1024, "fit_samples_per_s": 1e6, "bs64_fit_samples_per_s": 1e5,
-           "fit_vs_bare": 0.99, "bs64_fit_vs_bare": 0.98, "speedup": 20.0, "bs64_speedup": 3.0}
+    fit = {
+        "batch_size": 1024,
+        "fit_samples_per_s": 1e6,
+        "bs64_fit_samples_per_s": 1e5,
+        "fit_vs_bare": 0.99,
+        "bs64_fit_vs_bare": 0.98,
+        "speedup": 20.0,
+        "bs64_speedup": 3.0,
+    }
     step = {"rows": [{"model": "m", "batch_size": 64, "optimizer": "fused", "step_us": 100.0}]}
     collab = {"ml100k_random_mse_mean": 0.79, "ml100k_u1_rmse": 0.90, "meets_targets": True}
     rnn = {"val_nll": 1.3, "budget_s": 60.0}
-    nbs = {"ok": False, "notebooks": [
-        {"notebook": "a.ipynb", "seconds": 5.0, "peak_mb": 900.0, "ok": True, "error": None},
-        {"notebook": "b.ipynb", "seconds": 2.0, "peak_mb": 800.0, "ok": False,
-         "error": "AssertionError: gate"}]}
-    for name, result in {"fit": fit, "step": step, "collab": collab, "rnn": rnn,
-                         "notebooks": nbs}.items():
-        monkeypatch.setitem(bench.BENCHMARKS, name,
-                            lambda args, name=name, result=result: seen.setdefault(
-                                name, args.device) and result)
+    nbs = {
+        "ok": False,
+        "notebooks": [
+            {"notebook": "a.ipynb", "seconds": 5.0, "peak_mb": 900.0, "ok": True, "error": None},
+            {
+                "notebook": "b.ipynb",
+                "seconds": 2.0,
+                "peak_mb": 800.0,
+                "ok": False,
+                "error": "AssertionError: gate",
+            },
+        ],
+    }
+    for name, result in {
+        "fit": fit,
+        "step": step,
+        "collab": collab,
+        "rnn": rnn,
+        "notebooks": nbs,
+    }.items():
+        monkeypatch.setitem(
+            bench.BENCHMARKS,
+            name,
+            lambda args, name=name, result=result: seen.setdefault(name, args.device) and result,
+        )
     assert bench.main(["gpu"]) == 1  # a notebook failed its gate
     out = capsys.readouterr().out
     assert set(seen.values()) == {"cuda"}
-    for text in ("Fake GPU 80GB", "a.ipynb", "5 s", "FAILED: AssertionError: gate", "0.7900",
-                 "quality gates"):
+    for text in (
+        "Fake GPU 80GB",
+        "a.ipynb",
+        "5 s",
+        "FAILED: AssertionError: gate",
+        "0.7900",
+        "quality gates",
+    ):
         assert text in out, text

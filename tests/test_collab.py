@@ -29,21 +29,28 @@ from course_utils.collab import (
     top_crosstab,
     train_collab,
 )
-from course_utils.learner import predict, set_seed
+from course_utils.device import set_seed
+from course_utils.learner import predict
 from course_utils.widgets import annotate_points, make_embedding_explorer
 
 matplotlib.use("Agg")
 
 
-def low_rank_ratings(n_users: int = 60, n_movies: int = 80, density: float = 0.5,
-                     seed: int = 0) -> pd.DataFrame:
+def low_rank_ratings(
+    n_users: int = 60, n_movies: int = 80, density: float = 0.5, seed: int = 0
+) -> pd.DataFrame:
     """Ratings made from 2 hidden factors + biases, 1..5 stars, with gappy ids."""
     rng = np.random.default_rng(seed)
     u, m = rng.normal(size=(n_users, 2)), rng.normal(size=(n_movies, 2))
     score = 3 + u @ m.T + rng.normal(0, 0.5, n_users)[:, None] + rng.normal(0, 0.5, n_movies)
     uu, mm = np.nonzero(rng.random((n_users, n_movies)) < density)
-    return pd.DataFrame({"userId": uu * 3 + 1, "movieId": mm * 10 + 7,
-                         "rating": np.clip(score[uu, mm], 1, 5).astype("float32")})
+    return pd.DataFrame(
+        {
+            "userId": uu * 3 + 1,
+            "movieId": mm * 10 + 7,
+            "rating": np.clip(score[uu, mm], 1, 5).astype("float32"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- ids
@@ -75,11 +82,13 @@ def test_unknown_id_raises_clear_error():
 
 
 def test_top_crosstab_counts_joins_and_breaks_ties_by_id():
-    ratings = pd.DataFrame({
-        "userId":  [1, 1, 1, 2, 2, 3, 3, 4],
-        "movieId": [10, 20, 30, 10, 20, 10, 30, 40],
-        "rating":  [1.0, 2.0, 3.0, 4.0, 5.0, 2.5, 3.5, 4.5],
-    })
+    ratings = pd.DataFrame(
+        {
+            "userId": [1, 1, 1, 2, 2, 3, 3, 4],
+            "movieId": [10, 20, 30, 10, 20, 10, 30, 40],
+            "rating": [1.0, 2.0, 3.0, 4.0, 5.0, 2.5, 3.5, 4.5],
+        }
+    )
     t = top_crosstab(ratings, n_users=2, n_movies=2)
     # users: 1 has 3 ratings; 2 and 3 tie at 2 -> the smaller id, 2. Movies: 10 (3), then 20
     # and 30 tie at 2 -> 20.
@@ -130,8 +139,11 @@ def test_models_compute_what_their_docstrings_say():
         bias.user_bias.weight.normal_()
         bias.movie_bias.weight.normal_()
         U, M = bias.user_factors.weight, bias.movie_factors.weight
-        raw = ((U[users] * M[movies]).sum(1) + bias.user_bias.weight[users, 0]
-               + bias.movie_bias.weight[movies, 0])
+        raw = (
+            (U[users] * M[movies]).sum(1)
+            + bias.user_bias.weight[users, 0]
+            + bias.movie_bias.weight[movies, 0]
+        )
         torch.testing.assert_close(bias(users, movies), torch.sigmoid(raw) * 4.0 + 1.0)
 
 
@@ -180,8 +192,11 @@ def test_l2_loss_on_a_model_without_penalty_is_a_clear_error():
 
     model = Plain()
     loss = l2_loss(model, 0.1)
-    with pytest.raises(AttributeError, match=r"l2_loss needs model.penalty, which Plain never "
-                                             r"sets: set it in forward .* or use l2=0"):
+    with pytest.raises(
+        AttributeError,
+        match=r"l2_loss needs model.penalty, which Plain never "
+        r"sets: set it in forward .* or use l2=0",
+    ):
         loss(torch.ones(2), torch.ones(2))
     model.eval()  # validation adds no penalty, so needs none
     assert loss(torch.ones(2), 3 * torch.ones(2)).item() == 4.0
@@ -193,9 +208,12 @@ def test_model_too_small_for_the_ids_is_a_clear_error(n_users, n_movies, name):
     data, users, movies = collab_data(train, valid, bs=32, device="cpu")
     n = {"user": len(users), "movie": len(movies)}[name]
     model = EmbeddingDotBias(n_users or len(users), n_movies or len(movies), n_factors=2)
-    with pytest.raises(IndexError, match=rf"{name} indices up to {n - 1} but EmbeddingDotBias has "
-                                         rf"{n_users or n_movies} {name} rows: build it with "
-                                         rf"n_{name}s=len\({name}s\)"):
+    with pytest.raises(
+        IndexError,
+        match=rf"{name} indices up to {n - 1} but EmbeddingDotBias has "
+        rf"{n_users or n_movies} {name} rows: build it with "
+        rf"n_{name}s=len\({name}s\)",
+    ):
         train_collab(model, data, 1, 1e-2, progress=False)
 
 
@@ -243,16 +261,22 @@ def test_recommend_excludes_rated_and_sorts(trained):
 
 def test_recommend_unknown_user_is_a_clear_error(trained):
     _, model, users, movies = trained
-    with pytest.raises(UnknownIdError, match=rf"Unknown user id 99999: the model knows {len(users)} users"):
+    with pytest.raises(
+        UnknownIdError, match=rf"Unknown user id 99999: the model knows {len(users)} users"
+    ):
         recommend(model, 99999, users, movies)
     with pytest.raises(KeyError):  # also catchable as the built-in KeyError
         recommend(model, -1, users, movies)
 
 
 def test_popularity_fallback_damps_small_counts():
-    r = pd.DataFrame({"userId": list(range(60)) + [0, 1],
-                      "movieId": [1] * 30 + [2] * 30 + [3, 3],
-                      "rating": [4.0] * 30 + [3.0] * 30 + [5.0, 5.0]})
+    r = pd.DataFrame(
+        {
+            "userId": list(range(60)) + [0, 1],
+            "movieId": [1] * 30 + [2] * 30 + [3, 3],
+            "rating": [4.0] * 30 + [3.0] * 30 + [5.0, 5.0],
+        }
+    )
     top = popularity_fallback(r, n=3, min_ratings=1, prior=10)
     assert top["movieId"].tolist()[0] == 1  # 30 x 4.0 beats 2 x 5.0 once damped
     assert popularity_fallback(r, min_ratings=10)["movieId"].tolist() == [1, 2]
@@ -265,8 +289,12 @@ def test_cosine_neighbours():
 
 
 def test_genre_correlations():
-    movies = pd.DataFrame({"movieId": [1, 2, 3, 4],
-                           "genres": ["Comedy", "Comedy|Drama", "Drama", "(no genres listed)"]})
+    movies = pd.DataFrame(
+        {
+            "movieId": [1, 2, 3, 4],
+            "genres": ["Comedy", "Comedy|Drama", "Drama", "(no genres listed)"],
+        }
+    )
     scores = pd.DataFrame({"PC1": [1.0, 1.0, -1.0, 0.0]}, index=[1, 2, 3, 4])
     c = genre_correlations(scores, movies, min_movies=1)
     assert set(c.index) == {"Comedy", "Drama"}
@@ -276,8 +304,11 @@ def test_genre_correlations():
 def test_genre_correlations_refuses_scores_of_unknown_movies():
     movies = pd.DataFrame({"movieId": [1, 2], "genres": ["Comedy", "Drama"]})
     scores = pd.DataFrame({"PC1": [1.0, -1.0, 0.5]}, index=[1, 2, 99])
-    with pytest.raises(ValueError, match=r"1 movieId\(s\) of scores are not in the movies table "
-                                         r"\(e.g. \[99\]\): pass scores.loc\[scores.index.isin"):
+    with pytest.raises(
+        ValueError,
+        match=r"1 movieId\(s\) of scores are not in the movies table "
+        r"\(e.g. \[99\]\): pass scores.loc\[scores.index.isin",
+    ):
         genre_correlations(scores, movies, min_movies=1)
 
 
@@ -311,7 +342,7 @@ def test_annotate_points_keeps_labels_apart():
         t.update_positions(renderer)
         boxes.append(Text.get_window_extent(t, renderer))
     assert len(boxes) == 4
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     plt.close(fig)
 
 

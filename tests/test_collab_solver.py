@@ -29,8 +29,9 @@ SECONDS = 60
 def test_swarm_solver_lowers_the_rmse() -> None:
     if (why := common.libreoffice_missing()) is not None:
         pytest.skip(why)
-    text = " ".join(str(c.value) for c in openpyxl.load_workbook(COMMITTED)["dotprod"]["A"]
-                    if c.value)
+    text = " ".join(
+        str(c.value) for c in openpyxl.load_workbook(COMMITTED)["dotprod"]["A"] if c.value
+    )
     assert "LibreOffice Swarm Non-Linear Solver" in text and "non-negative" in text
     assert f"<= {cw.SOLVER_BOUND}" in text  # the bounds this test uses are the instructed ones
     assert SWARM == "com.sun.star.comp.Calc.SwarmSolver"

@@ -36,24 +36,27 @@ def fixture_ratings(seed: int = 0) -> pd.DataFrame:
     uu, mm = np.meshgrid(users, movies, indexing="ij")
     keep = rng.random(uu.shape) < 0.6
     n = int(keep.sum())
-    return pd.DataFrame({"userId": uu[keep], "movieId": mm[keep],
-                         "rating": rng.integers(1, 11, n) / 2})
+    return pd.DataFrame(
+        {"userId": uu[keep], "movieId": mm[keep], "rating": rng.integers(1, 11, n) / 2}
+    )
 
 
 def fixture_movies() -> pd.DataFrame:
     ids = np.arange(1, 31) * 11
-    return pd.DataFrame({"movieId": ids, "title": [f"A Film Called {i}, The ({1960 + i % 60})"
-                                                   for i in ids]})
+    return pd.DataFrame(
+        {"movieId": ids, "title": [f"A Film Called {i}, The ({1960 + i % 60})" for i in ids]}
+    )
 
 
 def named(wb_formulas: openpyxl.Workbook, wb_values: openpyxl.Workbook, name: str) -> np.ndarray:
     """The values of named range `name` (blank / "" -> NaN), as a 2-D array."""
-    (sheet, ref), = wb_formulas.defined_names[name].destinations
+    ((sheet, ref),) = wb_formulas.defined_names[name].destinations
     cells = wb_values[sheet][ref.replace("$", "")]
     if not isinstance(cells, tuple):
         cells = ((cells,),)
-    return np.array([[np.nan if c.value in (None, "") else float(c.value) for c in row]
-                     for row in cells])
+    return np.array(
+        [[np.nan if c.value in (None, "") else float(c.value) for c in row] for row in cells]
+    )
 
 
 def ratings_in(wb: openpyxl.Workbook) -> pd.DataFrame:
@@ -71,28 +74,42 @@ def models_in(wb: openpyxl.Workbook) -> dict[str, cw.FactorModel]:
     for key in BLOCKS:
         uf, mf = named(wb, wb, f"{key}_user_factors"), named(wb, wb, f"{key}_movie_factors")
         bias = key.startswith("bias")
-        out[key] = cw.FactorModel(uf[:, :k], mf[:k].T, uf[:, k] if bias else np.zeros(len(uf)),
-                                  mf[k] if bias else np.zeros(mf.shape[1]))
+        out[key] = cw.FactorModel(
+            uf[:, :k],
+            mf[:k].T,
+            uf[:, k] if bias else np.zeros(len(uf)),
+            mf[k] if bias else np.zeros(mf.shape[1]),
+        )
     return out
 
 
-def check_values(formulas: Path, values: Path, table: pd.DataFrame,
-                 models: dict[str, cw.FactorModel]) -> None:
+def check_values(
+    formulas: Path, values: Path, table: pd.DataFrame, models: dict[str, cw.FactorModel]
+) -> None:
     """Every prediction and RMSE of a computed workbook equals NumPy's, within 1e-6."""
     wf = openpyxl.load_workbook(formulas)
     wv = openpyxl.load_workbook(values, data_only=True)
     r = table.to_numpy(dtype="float64")
     for key, model in models.items():
-        np.testing.assert_allclose(named(wf, wv, f"{key}_predictions"), model.predict_all(),
-                                   atol=TOL, err_msg=f"{key} predictions")
+        np.testing.assert_allclose(
+            named(wf, wv, f"{key}_predictions"),
+            model.predict_all(),
+            atol=TOL,
+            err_msg=f"{key} predictions",
+        )
         rmse = named(wf, wv, f"{key}_rmse")[0, 0]
         assert abs(rmse - model.rmse(r)) < TOL, (key, rmse, model.rmse(r))
     # the long-format sheets: one prediction per rated cell, in (userId, movieId) order
     want = models["dotprod_trained"].predict(r)[~np.isnan(r)]  # row-major = sorted order
-    np.testing.assert_allclose(named(wf, wv, "emb_predictions")[:, 0], want, atol=TOL,
-                               err_msg="movielens_emb predictions")
-    np.testing.assert_allclose(named(wf, wv, "onehot_predictions")[:, 0], want, atol=TOL,
-                               err_msg="movielens_1hot predictions")
+    np.testing.assert_allclose(
+        named(wf, wv, "emb_predictions")[:, 0], want, atol=TOL, err_msg="movielens_emb predictions"
+    )
+    np.testing.assert_allclose(
+        named(wf, wv, "onehot_predictions")[:, 0],
+        want,
+        atol=TOL,
+        err_msg="movielens_1hot predictions",
+    )
     assert named(wf, wv, "onehot_max_difference")[0, 0] == 0
     assert abs(named(wf, wv, "emb_rmse")[0, 0] - models["dotprod_trained"].rmse(r)) < TOL
     # every formula has a value, and none is an error (#VALUE!, #N/A, ...)
@@ -107,8 +124,14 @@ def built(tmp_path_factory) -> dict:
     ratings, movies = fixture_ratings(), fixture_movies()
     table = top_crosstab(ratings)
     path = cw.build(tmp / "fixture.xlsx", ratings=ratings, movies=movies, cached_values=False)
-    return {"ratings": ratings, "movies": movies, "table": table, "path": path,
-            "models": cw.workbook_models(table), "wb": openpyxl.load_workbook(path)}
+    return {
+        "ratings": ratings,
+        "movies": movies,
+        "table": table,
+        "path": path,
+        "models": cw.workbook_models(table),
+        "wb": openpyxl.load_workbook(path),
+    }
 
 
 def test_models_fit_the_table(built):
@@ -121,8 +144,14 @@ def test_models_fit_the_table(built):
 
 def test_build_is_deterministic(built, tmp_path):
     a = built["wb"]
-    b = openpyxl.load_workbook(cw.build(tmp_path / "again.xlsx", ratings=built["ratings"],
-                                        movies=built["movies"], cached_values=False))
+    b = openpyxl.load_workbook(
+        cw.build(
+            tmp_path / "again.xlsx",
+            ratings=built["ratings"],
+            movies=built["movies"],
+            cached_values=False,
+        )
+    )
     assert a.sheetnames == b.sheetnames == SHEETS
     for ws in a:
         va = [[c.value for c in row] for row in ws.iter_rows()]
@@ -131,10 +160,19 @@ def test_build_is_deterministic(built, tmp_path):
 
 
 def test_ratings_block_is_the_crosstab(built):
-    pd.testing.assert_frame_equal(ratings_in(built["wb"]), built["table"], check_names=False,
-                                  check_index_type=False, check_column_type=False)
-    titles = [c.value for c in openpyxl.load_workbook(built["path"])["dotprod"][
-        built["wb"].defined_names["movie_titles"].attr_text.split("!")[1].replace("$", "")][0]]
+    pd.testing.assert_frame_equal(
+        ratings_in(built["wb"]),
+        built["table"],
+        check_names=False,
+        check_index_type=False,
+        check_column_type=False,
+    )
+    titles = [
+        c.value
+        for c in openpyxl.load_workbook(built["path"])["dotprod"][
+            built["wb"].defined_names["movie_titles"].attr_text.split("!")[1].replace("$", "")
+        ][0]
+    ]
     lookup = dict(zip(built["movies"].movieId, built["movies"].title, strict=True))
     assert titles == [lookup[m] for m in built["table"].columns]
 
@@ -169,29 +207,47 @@ def test_exercise_on_the_first_screen(built):
 def test_unrated_predictions_are_greyed_and_text_fits(built):
     wb, r = built["wb"], built["table"].to_numpy()
     for key in BLOCKS:
-        (sheet, ref), = wb.defined_names[f"{key}_predictions"].destinations
+        ((sheet, ref),) = wb.defined_names[f"{key}_predictions"].destinations
         cells = np.array(wb[sheet][ref.replace("$", "")])
         greyed = np.vectorize(lambda c: c.fill.fgColor.rgb.endswith("EDEDED"))(cells)
         np.testing.assert_array_equal(greyed, np.isnan(r), err_msg=key)
     for ws in wb:
         assert common.clipped_cells(ws) == [], ws.title
-        assert "Colours:" in [c.value for row in ws.iter_rows(max_row=4) for c in row] or \
-            ws.title == "about", f"{ws.title} has no colour legend"
+        assert (
+            "Colours:" in [c.value for row in ws.iter_rows(max_row=4) for c in row]
+            or ws.title == "about"
+        ), f"{ws.title} has no colour legend"
     about = " ".join(str(c.value) for c in wb["about"]["A"])
     assert "python -m tools.workbooks" in about and "tests/" in about
     for ws in wb.worksheets[:-1]:  # developer text stays on the about sheet
-        text = " ".join(str(c.value) for row in ws.iter_rows() for c in row
-                        if isinstance(c.value, str) and not c.value.startswith("="))
+        text = " ".join(
+            str(c.value)
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and not c.value.startswith("=")
+        )
         assert "tools." not in text and "tests/" not in text, ws.title
 
 
 def test_defined_names(built):
     names = set(built["wb"].defined_names)
-    expected = {f"{b}_{part}" for b in BLOCKS
-                for part in ("rmse", "predictions", "user_factors", "movie_factors")}
-    expected |= {"user_embeddings", "movie_embeddings", "emb_rmse", "emb_predictions",
-                 "onehot_predictions", "onehot_max_difference", "ratings", "user_ids",
-                 "movie_ids", "movie_titles"}
+    expected = {
+        f"{b}_{part}"
+        for b in BLOCKS
+        for part in ("rmse", "predictions", "user_factors", "movie_factors")
+    }
+    expected |= {
+        "user_embeddings",
+        "movie_embeddings",
+        "emb_rmse",
+        "emb_predictions",
+        "onehot_predictions",
+        "onehot_max_difference",
+        "ratings",
+        "user_ids",
+        "movie_ids",
+        "movie_titles",
+    }
     assert expected <= names, expected - names
 
 
@@ -213,21 +269,29 @@ def test_committed_workbook_is_up_to_date(tmp_path):
     ratings, movies = load_movielens()
     table = top_crosstab(ratings)
     wf = openpyxl.load_workbook(COMMITTED)
-    pd.testing.assert_frame_equal(ratings_in(wf), table, check_names=False,
-                                  check_index_type=False, check_column_type=False)
+    pd.testing.assert_frame_equal(
+        ratings_in(wf), table, check_names=False, check_index_type=False, check_column_type=False
+    )
     got = models_in(wf)
     for key, model in cw.workbook_models(table).items():
         # factors are rounded to 4 decimals; allow one rounding step, since another CPU's
         # BLAS can differ in the last bits before rounding
-        np.testing.assert_allclose(got[key].user_factors, model.user_factors, atol=1.01e-4,
-                                   err_msg=f"{key}: rebuild with `python -m tools.workbooks`")
-    fresh = openpyxl.load_workbook(cw.build(tmp_path / "fresh.xlsx", ratings, movies,
-                                            cached_values=False))
+        np.testing.assert_allclose(
+            got[key].user_factors,
+            model.user_factors,
+            atol=1.01e-4,
+            err_msg=f"{key}: rebuild with `python -m tools.workbooks`",
+        )
+    fresh = openpyxl.load_workbook(
+        cw.build(tmp_path / "fresh.xlsx", ratings, movies, cached_values=False)
+    )
     assert fresh.sheetnames == wf.sheetnames and set(fresh.defined_names) == set(wf.defined_names)
     for ws in fresh:
         new = [[c.value for c in row if not isinstance(c.value, float)] for row in ws.iter_rows()]
-        old = [[c.value for c in row if not isinstance(c.value, float)]
-               for row in wf[ws.title].iter_rows()]
+        old = [
+            [c.value for c in row if not isinstance(c.value, float)]
+            for row in wf[ws.title].iter_rows()
+        ]
         assert new == old, f"sheet {ws.title} is stale: rebuild with `python -m tools.workbooks`"
 
 

@@ -151,8 +151,9 @@ def test_download_verify_unpack_then_load(server, repo_data, monkeypatch):
 
 def test_single_file_download(server, repo_data, monkeypatch):
     server.routes["/nietzsche.txt"] = TEXT.encode()
-    register(monkeypatch, "nietzsche", {"nietzsche.txt": TEXT.encode()},
-             server.url + "/nietzsche.txt")
+    register(
+        monkeypatch, "nietzsche", {"nietzsche.txt": TEXT.encode()}, server.url + "/nietzsche.txt"
+    )
     assert cdata.load_nietzsche() == TEXT
 
 
@@ -172,8 +173,9 @@ def test_corrupt_download_is_reported_and_not_kept(server, repo_data, monkeypatc
 
 def test_single_file_hash_mismatch_not_kept(server, repo_data, monkeypatch):
     server.routes["/nietzsche.txt"] = b"something else entirely"
-    register(monkeypatch, "nietzsche", {"nietzsche.txt": TEXT.encode()},
-             server.url + "/nietzsche.txt")
+    register(
+        monkeypatch, "nietzsche", {"nietzsche.txt": TEXT.encode()}, server.url + "/nietzsche.txt"
+    )
     with pytest.raises(DataError, match="does not match the pinned sha256"):
         cdata.load_nietzsche()
     assert not (repo_data / "nietzsche" / "nietzsche.txt").exists()
@@ -285,7 +287,7 @@ def test_missing_column_is_named(repo_data, monkeypatch):
 def test_crlf_movielens(repo_data, monkeypatch):
     files = {
         "ratings.csv": b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.5,964981247\r\n",
-        "movies.csv": b'movieId,title,genres\r\n1,Toy Story (1995),Animation|Comedy\r\n'
+        "movies.csv": b"movieId,title,genres\r\n1,Toy Story (1995),Animation|Comedy\r\n"
         b'3,"American President, The (1995)",Comedy\r\n',
     }
     register(monkeypatch, "ml-latest-small", files, None)
@@ -308,8 +310,10 @@ def test_cli_lists_datasets(repo_data, monkeypatch, capsys):
 
 # ---------------------------------------------------------------------------- the real mirror
 
-mirror = pytest.mark.skipif(not os.environ.get("COURSE_DATA"),
-                            reason="set COURSE_DATA to a mirror of the course data to run this")
+mirror = pytest.mark.skipif(
+    not os.environ.get("COURSE_DATA"),
+    reason="set COURSE_DATA to a mirror of the course data to run this",
+)
 
 
 @mirror

@@ -17,8 +17,13 @@ from course_utils import diagrams
 def shapes(fig: Figure) -> dict[str, int]:
     """How many inputs, hidden circles, outputs, operation boxes and arrows a figure has."""
     patches = fig.axes[0].patches
-    kinds = {"in": Rectangle, "hid": Circle, "out": RegularPolygon, "op": FancyBboxPatch,
-             "arrow": FancyArrowPatch}
+    kinds = {
+        "in": Rectangle,
+        "hid": Circle,
+        "out": RegularPolygon,
+        "op": FancyBboxPatch,
+        "arrow": FancyArrowPatch,
+    }
     return {k: sum(type(p) is t for p in patches) for k, t in kinds.items()}
 
 
@@ -43,8 +48,11 @@ def _close_figures():
 def test_char3_three_inputs_one_output_three_colours():
     fig = diagrams.char3_diagram()
     assert shapes(fig) == {"in": 3, "hid": 3, "out": 1, "op": 0, "arrow": 3 + 2 + 1}
-    assert legend(fig) == ["l_in: input → hidden", "l_hidden: hidden → hidden",
-                           "l_out: hidden → output"]
+    assert legend(fig) == [
+        "l_in: input → hidden",
+        "l_hidden: hidden → hidden",
+        "l_out: hidden → output",
+    ]
     assert len(arrow_colours(fig)) == 3  # one colour per weight matrix
     assert {"char 1", "char 3", "char 4"} <= set(texts(fig))
 
@@ -71,8 +79,9 @@ def test_stateful_carries_state_between_batches():
     fig = diagrams.stateful_diagram(4)
     assert shapes(fig) == {"in": 8, "hid": 8, "out": 8, "op": 0, "arrow": 2 * (4 + 3 + 4) + 1}
     assert "h carried to the next batch, detached" in legend(fig)
-    dashed = [p for p in fig.axes[0].patches
-              if type(p) is FancyArrowPatch and p.get_linestyle() == "--"]
+    dashed = [
+        p for p in fig.axes[0].patches if type(p) is FancyArrowPatch and p.get_linestyle() == "--"
+    ]
     assert len(dashed) == 1
 
 
@@ -96,8 +105,13 @@ def test_mixed_input_model(n_cats):
     cats = [f"col{i}" for i in range(n_cats)]
     fig = diagrams.mixed_input_diagram(cats, 16, (256, 128), widths=list(range(1, n_cats + 1)))
     shown = min(n_cats, 4)
-    assert shapes(fig) == {"in": shown + 1, "hid": shown + 1 + 2, "out": 1, "op": 1,
-                           "arrow": 2 * (shown + 1) + 3}
+    assert shapes(fig) == {
+        "in": shown + 1,
+        "hid": shown + 1 + 2,
+        "out": 1,
+        "op": 1,
+        "arrow": 2 * (shown + 1) + 3,
+    }
     assert "16 continuous" in texts(fig) and "256" in texts(fig)
     assert (f"⋮ {n_cats - 4} more" in texts(fig)) == (n_cats > 4)
     assert "lins[1], ReLU, dropout" in legend(fig)

@@ -58,63 +58,105 @@ def _days_zero_before(flags):
 
 
 CASES = {  # checker: (reference solution, [(typical wrong answer, words its message must contain)])
-    ex.check_contiguous_ids: (ml.contiguous_ids, [
-        (lambda ids: ids, "raw ids"),
-        (lambda ids: ml.contiguous_ids(ids) + 1, "start at 1"),
-        (lambda ids: __import__("pandas").factorize(ids)[0], "first appear"),
-        (lambda ids: None, "forget `return`"),
-    ]),
-    ex.check_predict_rating: (ml.predict_rating, [
-        (lambda u, m, ub, mb, yr: (u * m).sum(1) + ub + mb, "not squashed"),
-        (lambda u, m, ub, mb, yr: ml.predict_rating(u, m, 0 * ub, 0 * mb, yr), "biases"),
-        (lambda u, m, ub, mb, yr: u @ m.T, "shape (6, 6)"),
-    ]),
-    ex.check_nearest_by_cosine: (emb.nearest_by_cosine, [
-        (lambda e, i, k: (e @ e[i]).index_fill(0, torch.tensor([i]), -1e9).topk(k).indices,
-         "dot product"),
-        (lambda e, i, k: torch.nn.functional.cosine_similarity(e, e[i : i + 1]).argsort(
-            descending=True)[:k], "itself"),
-        (lambda e, i, k: emb.nearest_by_cosine(e, i, k).flip(0), "reversed"),
-    ]),
-    ex.check_pca_scores: (emb.pca_scores, [
-        (lambda e, n: e @ torch.linalg.svd(e, full_matrices=False).Vh[:n].T, "not centred"),
-        (lambda e, n: torch.linalg.svd(e - e.mean(0), full_matrices=False).Vh[:n], "components (n, factors)"),
-    ]),
-    ex.check_ewma_debiased: (sgd.ewma_debiased, [
-        (_ewma_raw, "not debiased"),
-        (lambda v, b: sgd.ewma_debiased(v, 1 - b), "swapped"),
-        (lambda v, b: list(np.cumsum(v) / np.arange(1, len(v) + 1)), "plain mean"),
-    ]),
-    ex.check_train_one_epoch: (sgd.train_one_epoch, [
-        (_no_zero_grad, "not zeroed"),
-        (_in_order, "not shuffled"),
-        (lambda *a: sgd.train_one_epoch(*a)[:-1], "16"),
-    ]),
-    ex.check_kaiming_init: (sgd.kaiming_init_, [
-        (_fan_out, "fan_out"),
-        (lambda layer: None, "unchanged"),
-        (lambda layer: nn.init.normal_(layer.weight), "std 1"),
-        (_new_tensor, "in place"),
-    ]),
-    ex.check_rnn_step: (rnn.rnn_step, [
-        (lambda x, h, wi, wh, bi, bh: x @ wi.T + bi + h @ wh.T + bh, "no nonlinearity"),
-        (lambda x, h, wi, wh, bi, bh: torch.tanh(x @ wi.T + bi + h @ wh + bh), "w_hh.T"),
-        (lambda x, h, wi, wh, bi, bh: torch.tanh(x @ wi + bi), "mat1 and mat2"),
-    ]),
-    ex.check_temperature_probs: (rnn.temperature_probs, [
-        (lambda z, t: torch.softmax(z * t, -1), "multiplied"),
-        (lambda z, t: torch.softmax(z / t, 0), "dim=-1"),
-        (lambda z, t: z / t, "not probabilities"),
-    ]),
-    ex.check_rmspe: (ross.rmspe_by_hand, [
-        (lambda p, t: float(np.sqrt(np.mean(((t - p) / p) ** 2))), "divided by the prediction"),
-        (lambda p, t: float(np.mean(((t - p) / t) ** 2)), "square root"),
-    ]),
-    ex.check_days_since_last: (ross.days_since_last, [
-        (_days_zero_before, "NaN, not 0"),
-        (lambda f: ross.days_since_last(f) + 1, "off by one"),
-        (lambda f: ross.days_since_last(f)[:-1], "shape"),
-    ]),
+    ex.check_contiguous_ids: (
+        ml.contiguous_ids,
+        [
+            (lambda ids: ids, "raw ids"),
+            (lambda ids: ml.contiguous_ids(ids) + 1, "start at 1"),
+            (lambda ids: __import__("pandas").factorize(ids)[0], "first appear"),
+            (lambda ids: None, "forget `return`"),
+        ],
+    ),
+    ex.check_predict_rating: (
+        ml.predict_rating,
+        [
+            (lambda u, m, ub, mb, yr: (u * m).sum(1) + ub + mb, "not squashed"),
+            (lambda u, m, ub, mb, yr: ml.predict_rating(u, m, 0 * ub, 0 * mb, yr), "biases"),
+            (lambda u, m, ub, mb, yr: u @ m.T, "shape (6, 6)"),
+        ],
+    ),
+    ex.check_nearest_by_cosine: (
+        emb.nearest_by_cosine,
+        [
+            (
+                lambda e, i, k: (e @ e[i]).index_fill(0, torch.tensor([i]), -1e9).topk(k).indices,
+                "dot product",
+            ),
+            (
+                lambda e, i, k: torch.nn.functional.cosine_similarity(e, e[i : i + 1]).argsort(
+                    descending=True
+                )[:k],
+                "itself",
+            ),
+            (lambda e, i, k: emb.nearest_by_cosine(e, i, k).flip(0), "reversed"),
+        ],
+    ),
+    ex.check_pca_scores: (
+        emb.pca_scores,
+        [
+            (lambda e, n: e @ torch.linalg.svd(e, full_matrices=False).Vh[:n].T, "not centred"),
+            (
+                lambda e, n: torch.linalg.svd(e - e.mean(0), full_matrices=False).Vh[:n],
+                "components (n, factors)",
+            ),
+        ],
+    ),
+    ex.check_ewma_debiased: (
+        sgd.ewma_debiased,
+        [
+            (_ewma_raw, "not debiased"),
+            (lambda v, b: sgd.ewma_debiased(v, 1 - b), "swapped"),
+            (lambda v, b: list(np.cumsum(v) / np.arange(1, len(v) + 1)), "plain mean"),
+        ],
+    ),
+    ex.check_train_one_epoch: (
+        sgd.train_one_epoch,
+        [
+            (_no_zero_grad, "not zeroed"),
+            (_in_order, "not shuffled"),
+            (lambda *a: sgd.train_one_epoch(*a)[:-1], "16"),
+        ],
+    ),
+    ex.check_kaiming_init: (
+        sgd.kaiming_init_,
+        [
+            (_fan_out, "fan_out"),
+            (lambda layer: None, "unchanged"),
+            (lambda layer: nn.init.normal_(layer.weight), "std 1"),
+            (_new_tensor, "in place"),
+        ],
+    ),
+    ex.check_rnn_step: (
+        rnn.rnn_step,
+        [
+            (lambda x, h, wi, wh, bi, bh: x @ wi.T + bi + h @ wh.T + bh, "no nonlinearity"),
+            (lambda x, h, wi, wh, bi, bh: torch.tanh(x @ wi.T + bi + h @ wh + bh), "w_hh.T"),
+            (lambda x, h, wi, wh, bi, bh: torch.tanh(x @ wi + bi), "mat1 and mat2"),
+        ],
+    ),
+    ex.check_temperature_probs: (
+        rnn.temperature_probs,
+        [
+            (lambda z, t: torch.softmax(z * t, -1), "multiplied"),
+            (lambda z, t: torch.softmax(z / t, 0), "dim=-1"),
+            (lambda z, t: z / t, "not probabilities"),
+        ],
+    ),
+    ex.check_rmspe: (
+        ross.rmspe_by_hand,
+        [
+            (lambda p, t: float(np.sqrt(np.mean(((t - p) / p) ** 2))), "divided by the prediction"),
+            (lambda p, t: float(np.mean(((t - p) / t) ** 2)), "square root"),
+        ],
+    ),
+    ex.check_days_since_last: (
+        ross.days_since_last,
+        [
+            (_days_zero_before, "NaN, not 0"),
+            (lambda f: ross.days_since_last(f) + 1, "off by one"),
+            (lambda f: ross.days_since_last(f)[:-1], "shape"),
+        ],
+    ),
 }
 ALL = list(CASES)
 
@@ -137,8 +179,11 @@ def test_unsolved_exercise_is_not_attempted_and_does_not_raise(check, capsys):
     assert out.startswith("○") and "not attempted yet" in out, out
 
 
-@pytest.mark.parametrize(("check", "k"), [(c, k) for c in ALL for k in range(len(CASES[c][1]))],
-                         ids=lambda v: v.__name__ if callable(v) else str(v))
+@pytest.mark.parametrize(
+    ("check", "k"),
+    [(c, k) for c in ALL for k in range(len(CASES[c][1]))],
+    ids=lambda v: v.__name__ if callable(v) else str(v),
+)
 def test_rejects_typical_mistake_and_says_why(check, k, capsys):
     wrong, words = CASES[check][1][k]
     check(wrong)

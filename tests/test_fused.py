@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 import course_utils as cu
 from course_utils.collab import EmbeddingDotBias
-from course_utils.learner import fused_ok
+from course_utils.device import fused_ok
 
 
 def _train(fused: bool) -> dict[str, torch.Tensor]:
@@ -17,8 +17,14 @@ def _train(fused: bool) -> dict[str, torch.Tensor]:
     n_users, n_movies, n = 30, 40, 2_000
     users, movies = torch.randint(0, n_users, (n,)), torch.randint(0, n_movies, (n,))
     ratings = (users % 5 + movies % 3).float() / 1.5 + 0.5
-    data = cu.DeviceData((users[:1600], movies[:1600]), ratings[:1600],
-                         (users[1600:], movies[1600:]), ratings[1600:], bs=64, device="cpu")
+    data = cu.DeviceData(
+        (users[:1600], movies[:1600]),
+        ratings[:1600],
+        (users[1600:], movies[1600:]),
+        ratings[1600:],
+        bs=64,
+        device="cpu",
+    )
     model = EmbeddingDotBias(n_users, n_movies, n_factors=8)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.05, fused=fused)
     cu.fit(model, data, 3, opt, F.mse_loss, sched=cu.one_cycle(5e-3), progress=False)

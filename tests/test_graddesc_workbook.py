@@ -5,7 +5,7 @@ Most tests read the files with openpyxl (the committed workbook stores the value
 computed while building it). The test marked `libreoffice` opens a freshly built workbook and
 a copy with other data and hyperparameters in LibreOffice headless, which computes every
 formula, and compares each sheet's (a, b) after every step with `reference_trajectory`
-(`course_utils.sgd.make_optimizer` run by `sgd.run_path`). Without LibreOffice it skips,
+(`course_utils.line_fit.make_optimizer` run by `line_fit.run_path`). Without LibreOffice it skips,
 naming what to install; with COURSE_REQUIRE_LIBREOFFICE=1 (CI) it fails instead.
 """
 
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 import torch
 
-from course_utils import sgd
+from course_utils import line_fit
 from tools.workbooks import common
 from tools.workbooks import graddesc as gw
 
@@ -41,12 +41,12 @@ def read_trajectory(ws) -> np.ndarray:
         raise ValueError(f"Sheet {ws.title!r} has no step table (no 'step t' header).")
     headers = [c.value for c in ws[head]]
     ca, cb = headers.index("new a") + 1, headers.index("new b") + 1
-    values = [(ws.cell(r, ca).value, ws.cell(r, cb).value)
-              for r in range(head + 1, head + 2 + gw.STEPS)]
+    values = [
+        (ws.cell(r, ca).value, ws.cell(r, cb).value) for r in range(head + 1, head + 2 + gw.STEPS)
+    ]
     if any(not isinstance(v, int | float) for pair in values for v in pair):
         raise ValueError(f"Sheet {ws.title!r} has no computed values for a, b: recalculate it.")
     return np.array(values, dtype=np.float64)
-
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def results(data) -> dict:
 
 def named_cells(wb: openpyxl.Workbook, name: str) -> list:
     """The cells a defined name points at, as a flat list."""
-    (sheet, ref), = wb.defined_names[name].destinations
+    ((sheet, ref),) = wb.defined_names[name].destinations
     cells = wb[sheet][ref.replace("$", "")]
     if not isinstance(cells, tuple):
         return [cells]
@@ -80,7 +80,9 @@ def named_cells(wb: openpyxl.Workbook, name: str) -> list:
 
 def test_sheets_formulas_and_no_macros(built: Path, formulas: openpyxl.Workbook) -> None:
     with zipfile.ZipFile(built) as z:
-        assert not [n for n in z.namelist() if "vba" in n.lower()], "the workbook must be macro-free"
+        assert not [n for n in z.namelist() if "vba" in n.lower()], (
+            "the workbook must be macro-free"
+        )
     wb = formulas
     assert wb.sheetnames == SHEET_NAMES
     for sheet in gw.SHEETS:
@@ -105,8 +107,12 @@ def test_charts_in_first_screen_and_no_clipped_text(formulas: openpyxl.Workbook)
             assert ws.freeze_panes is None, ws.title
         assert common.clipped_cells(ws) == [], ws.title
         if ws.title != "about":  # developer text (modules, tests, commands) lives there only
-            text = " ".join(c.value for row in ws.iter_rows() for c in row
-                            if isinstance(c.value, str) and not c.value.startswith("="))
+            text = " ".join(
+                c.value
+                for row in ws.iter_rows()
+                for c in row
+                if isinstance(c.value, str) and not c.value.startswith("=")
+            )
             assert "tools." not in text and "tests/" not in text, ws.title
 
 
@@ -117,7 +123,7 @@ def test_data_is_the_lessons_line_data(formulas: openpyxl.Workbook) -> None:
     gx, gy = gw.make_data()
     np.testing.assert_array_equal(x, gx)
     np.testing.assert_array_equal(y, gy)
-    lx, ly = sgd.line_data(gw.N_ROWS, scale=gw.X_SCALE)  # the explorer's problem
+    lx, ly = line_fit.line_data(gw.N_ROWS, scale=gw.X_SCALE)  # the explorer's problem
     np.testing.assert_allclose(gx, lx.double().numpy(), atol=5e-4)
     np.testing.assert_allclose(gy, ly.double().numpy(), atol=5e-4)
     assert 0 <= min(x) and max(x) <= gw.X_SCALE
@@ -157,8 +163,9 @@ def test_committed_workbook_holds_computed_values(data, results) -> None:
     assert not problems, f"{problems[:5]}: rebuild with LibreOffice installed"
     for sheet in gw.SHEETS:
         got = read_trajectory(wv[sheet.name])
-        np.testing.assert_allclose(got, gw.reference_trajectory(sheet, *data), rtol=TOL, atol=0,
-                                   err_msg=sheet.name)
+        np.testing.assert_allclose(
+            got, gw.reference_trajectory(sheet, *data), rtol=TOL, atol=0, err_msg=sheet.name
+        )
         want = results[sheet.name]
         (steps,) = named_cells(wv, f"{sheet.key}_steps_to_target")
         assert steps.value == want["steps"], sheet.name
@@ -179,15 +186,18 @@ def test_plain_gradient_descent_is_the_slowest(results) -> None:
 def test_sheet_notes_match_the_numbers(data) -> None:
     """What the adamw and rmsprop notes say happens does happen."""
     x, y = data
-    lowest = sgd.least_squares(torch.tensor(x), torch.tensor(y))[2]
-    runs = {wd: gw._mse(gw.reference_trajectory("adamw", x, y, {"wd": wd}), x, y)
-            for wd in (gw.BY_NAME["adamw"].hyper["wd"][1], 0.01)}
-    (steps_small, small), (steps_big, big) = ((gw.steps_to_target(m, lowest), m[-1])
-                                              for m in runs.values())
+    lowest = line_fit.least_squares(torch.tensor(x), torch.tensor(y))[2]
+    runs = {
+        wd: gw._mse(gw.reference_trajectory("adamw", x, y, {"wd": wd}), x, y)
+        for wd in (gw.BY_NAME["adamw"].hyper["wd"][1], 0.01)
+    }
+    (steps_small, small), (steps_big, big) = (
+        (gw.steps_to_target(m, lowest), m[-1]) for m in runs.values()
+    )
     assert steps_big > 3 * steps_small and big > small, (steps_small, steps_big)
     mse = gw._mse(gw.reference_trajectory("rmsprop", x, y), x, y)
     first = gw.steps_to_target(mse, lowest)
-    assert (mse[first + 20:] > 2 * lowest).any() and mse[-1] < 1.1 * lowest  # spikes, settles
+    assert (mse[first + 20 :] > 2 * lowest).any() and mse[-1] < 1.1 * lowest  # spikes, settles
 
 
 def test_intro_claims_match_the_numbers(formulas: openpyxl.Workbook, results) -> None:
@@ -253,8 +263,7 @@ def test_libreoffice_matches_course_utils(built: Path, tmp_path: Path) -> None:
     changed = tmp_path / "changed.xlsx"
     wb = openpyxl.load_workbook(built)
     x2, y2 = gw.make_data(seed=123)
-    for c, v in zip(named_cells(wb, "data_x") + named_cells(wb, "data_y"), [*x2, *y2],
-                    strict=True):
+    for c, v in zip(named_cells(wb, "data_x") + named_cells(wb, "data_y"), [*x2, *y2], strict=True):
         c.value = float(v)
     overrides = {}
     for sheet in gw.SHEETS:
@@ -274,9 +283,10 @@ def test_libreoffice_matches_course_utils(built: Path, tmp_path: Path) -> None:
             got = read_trajectory(wv[sheet.name])  # raises if LibreOffice computed nothing
             want = gw.reference_trajectory(sheet, *xy, hyper=hyper.get(sheet.name))
             assert got.shape == want.shape == (gw.STEPS + 1, 2)
-            np.testing.assert_allclose(got, want, rtol=TOL, atol=0,
-                                       err_msg=f"{path.name} sheet {sheet.name!r}")
-        a, b, lowest = sgd.least_squares(torch.tensor(xy[0]), torch.tensor(xy[1]))
+            np.testing.assert_allclose(
+                got, want, rtol=TOL, atol=0, err_msg=f"{path.name} sheet {sheet.name!r}"
+            )
+        a, b, lowest = line_fit.least_squares(torch.tensor(xy[0]), torch.tensor(xy[1]))
         (ca,), (cb,), (cl,) = (named_cells(wv, n) for n in ("best_a", "best_b", "lowest_mse"))
         np.testing.assert_allclose([ca.value, cb.value, cl.value], [a, b, lowest], rtol=1e-9)
         assert common.value_problems(openpyxl.load_workbook(path), wv) == []

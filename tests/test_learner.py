@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_utils as cu
-from course_utils.learner import DeviceData, TrainingDiverged, evaluate
+from course_utils.device_data import DeviceData
+from course_utils.learner import TrainingDiverged, evaluate
 
 
 def linear_data(n: int = 1000, bs: int = 50, **kw) -> DeviceData:
@@ -81,8 +82,7 @@ def test_plot_loss_draws_train_per_batch_and_valid_per_epoch():
 
     d = linear_data()
     model = nn.Linear(1, 1)
-    h = cu.fit(model, d, 3, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss,
-               progress=False)
+    h = cu.fit(model, d, 3, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, progress=False)
     ax = h.plot_loss(log=True)
     train, valid = ax.get_lines()
     assert [train.get_label(), valid.get_label()] == ["train (smoothed)", "valid"]
@@ -101,14 +101,18 @@ def test_smoothed_loss_is_debiased_ewma():
     d = linear_data(n=100, bs=10)
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.0)  # frozen: every batch loss is known
-    losses = [F.mse_loss(model(xb[0]), yb).item() for xb, yb in
-              DeviceData(d.train_x, d.train_y, bs=10, shuffle=False, device="cpu").train_batches()]
+    losses = [
+        F.mse_loss(model(xb[0]), yb).item()
+        for xb, yb in DeviceData(
+            d.train_x, d.train_y, bs=10, shuffle=False, device="cpu"
+        ).train_batches()
+    ]
     d.shuffle = False
     h = cu.fit(model, d, 1, opt, F.mse_loss, beta=0.9, progress=False)
     avg = 0.0
     for v in losses:
         avg = 0.9 * avg + 0.1 * v
-    assert h["train_loss"].iloc[0] == pytest.approx(avg / (1 - 0.9**len(losses)), rel=1e-6)
+    assert h["train_loss"].iloc[0] == pytest.approx(avg / (1 - 0.9 ** len(losses)), rel=1e-6)
     assert h.batches["smooth_loss"].iloc[0] == pytest.approx(losses[0], rel=1e-6)  # no bias to 0
 
 
@@ -139,8 +143,9 @@ def test_one_cycle_and_sgdr_schedules():
     assert lr.iloc[0] == pytest.approx(0.1 / 25) and lr.iloc[-1] < 1e-4
 
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    h = cu.fit(model, d, 3, opt, F.mse_loss, sched=cu.sgdr(cycle_len=1, cycle_mult=2),
-               progress=False)
+    h = cu.fit(
+        model, d, 3, opt, F.mse_loss, sched=cu.sgdr(cycle_len=1, cycle_mult=2), progress=False
+    )
     lr = h.batches["lr"].to_numpy()
     assert lr[0] == pytest.approx(0.1) and lr[40] == pytest.approx(0.1)  # restart after 1 epoch
     assert lr[39] < 0.001 and lr[119] < 0.001 and lr[80] > 0.04  # 2nd cycle lasts 2 epochs
@@ -228,7 +233,9 @@ def test_save_load_roundtrip(tmp_path):
     model = nn.Linear(3, 2)
     path = cu.save_model(model, tmp_path / "models" / "m.pt")
     other = cu.load_model(nn.Linear(3, 2), path)
-    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), other.parameters(), strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), other.parameters(), strict=True)
+    )
     with pytest.raises(RuntimeError, match="do not fit this model"):
         cu.load_model(nn.Linear(4, 2), path)
     with pytest.raises(FileNotFoundError, match="save_model"):
@@ -240,8 +247,9 @@ def _fake_accelerators(monkeypatch, cuda: bool, mps: bool) -> None:
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
 
 
-@pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"),
-                                               (False, False, "cpu")])
+@pytest.mark.parametrize(
+    "cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+)
 def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     _fake_accelerators(monkeypatch, cuda, mps)
@@ -260,7 +268,9 @@ def test_missing_or_unknown_devices_are_explained(monkeypatch):
     with pytest.raises(RuntimeError, match="Metal backend is not available"):
         cu.get_device("mps")
     monkeypatch.setenv("COURSE_DEVICE", "gpu0")
-    with pytest.raises(ValueError, match="'gpu0' \\(from the environment variable COURSE_DEVICE\\)"):
+    with pytest.raises(
+        ValueError, match="'gpu0' \\(from the environment variable COURSE_DEVICE\\)"
+    ):
         cu.get_device()
 
 
@@ -274,7 +284,9 @@ def test_set_seed_repeats():
 
 @pytest.mark.parametrize("bs", ["abc", 0, -1, 2.5, None, True])
 def test_a_batch_size_that_is_not_a_positive_whole_number_is_named(bs):
-    with pytest.raises(ValueError, match=rf"bs is the batch size.*got bs={bs!r}.*bs=64"):
+    with pytest.raises(
+        ValueError, match=rf"bs \(the batch size\) must be a whole number.*bs={bs!r}.*bs=64"
+    ):
         DeviceData(torch.zeros(4), torch.zeros(4), bs=bs, device="cpu")
     assert DeviceData(torch.zeros(4), torch.zeros(4), bs=np.int64(2), device="cpu").bs == 2
 
@@ -298,5 +310,7 @@ def test_lr_find_restores_an_optimizer_that_has_already_stepped():
     cu.fit(model, d, 1, opt, F.mse_loss, progress=False)
     before = [s["momentum_buffer"].clone() for s in opt.state.values()]
     cu.lr_find(model, d, opt, F.mse_loss, num_it=30, plot=False)
-    assert all(torch.equal(b, s["momentum_buffer"]) for b, s in zip(before, opt.state.values(),
-                                                                     strict=True))
+    assert all(
+        torch.equal(b, s["momentum_buffer"])
+        for b, s in zip(before, opt.state.values(), strict=True)
+    )

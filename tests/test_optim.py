@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils import optim, widgets
-from course_utils.learner import DeviceData, fit, set_seed
+from course_utils.device import set_seed
+from course_utils.device_data import DeviceData
+from course_utils.learner import fit
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -53,8 +55,14 @@ def make_problem(dtype: torch.dtype, device: str) -> tuple[nn.Module, torch.Tens
     return model.to(device, dtype), x.to(device, dtype), y.to(device, dtype)
 
 
-def trajectory(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-               steps: int = STEPS, sched=None) -> torch.Tensor:
+def trajectory(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int = STEPS,
+    sched=None,
+) -> torch.Tensor:
     """All parameters, flattened, after every step of minibatch training: (steps, n_params)."""
     g = torch.Generator().manual_seed(2)
     out = []
@@ -82,7 +90,9 @@ def both(name: str, kwargs: dict, dtype=torch.float64, device="cpu", sched=None)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
+)
 def test_same_trajectory_as_torch(name: str, kwargs: dict, device: str) -> None:
     ours, theirs = both(name, kwargs, device=device)
     assert (ours[-1] - ours[0]).abs().max() > 1e-3, "the parameters should have moved"
@@ -159,10 +169,20 @@ def test_drop_in_for_fit(name: str) -> None:
         model, x, y = make_problem(torch.float64, "cpu")
         data = DeviceData(x[:200], y[:200], x[200:], y[200:], bs=32, device="cpu")
         set_seed(0)
-        hist = fit(model, data, 3, cls(model.parameters(), lr=0.01, weight_decay=0.01), F.mse_loss,
-                   progress=False)
-        results.append((hist["valid_loss"].to_numpy(),
-                        torch.cat([p.detach().flatten() for p in model.parameters()])))
+        hist = fit(
+            model,
+            data,
+            3,
+            cls(model.parameters(), lr=0.01, weight_decay=0.01),
+            F.mse_loss,
+            progress=False,
+        )
+        results.append(
+            (
+                hist["valid_loss"].to_numpy(),
+                torch.cat([p.detach().flatten() for p in model.parameters()]),
+            )
+        )
     torch.testing.assert_close(results[0][1], results[1][1], rtol=0, atol=1e-6)
     assert results[0][0] == pytest.approx(results[1][0], abs=1e-6)
 
@@ -170,15 +190,18 @@ def test_drop_in_for_fit(name: str) -> None:
 P0 = torch.tensor([1.0, 2.0, -3.0], dtype=torch.float64)  # the parameters before the step
 
 
-@pytest.mark.parametrize("name,hyper,step", [
-    # the first step from rest, worked out by hand from each docstring's update rule
-    ("SGD", dict(lr=0.1, momentum=0.9), lambda g: 0.1 * g),
-    ("SGD", dict(lr=0.1, weight_decay=0.5), lambda g: 0.1 * (g + 0.5 * P0)),
-    ("Adagrad", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # g / sqrt(g²)
-    ("RMSProp", dict(lr=0.1, alpha=0.75, eps=0.0), lambda g: 0.1 * g.sign() / 0.5),  # √(1-α)
-    ("Adam", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # both averages debiased
-    ("AdamW", dict(lr=0.1, eps=0.0, weight_decay=0.5), lambda g: 0.1 * g.sign() + 0.05 * P0),
-])
+@pytest.mark.parametrize(
+    "name,hyper,step",
+    [
+        # the first step from rest, worked out by hand from each docstring's update rule
+        ("SGD", dict(lr=0.1, momentum=0.9), lambda g: 0.1 * g),
+        ("SGD", dict(lr=0.1, weight_decay=0.5), lambda g: 0.1 * (g + 0.5 * P0)),
+        ("Adagrad", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # g / sqrt(g²)
+        ("RMSProp", dict(lr=0.1, alpha=0.75, eps=0.0), lambda g: 0.1 * g.sign() / 0.5),  # √(1-α)
+        ("Adam", dict(lr=0.1, eps=0.0), lambda g: 0.1 * g.sign()),  # both averages debiased
+        ("AdamW", dict(lr=0.1, eps=0.0, weight_decay=0.5), lambda g: 0.1 * g.sign() + 0.05 * P0),
+    ],
+)
 def test_first_step_follows_the_update_rule(name: str, hyper: dict, step) -> None:
     """Independently of torch.optim: the first step of each optimizer, from its formula."""
     p = torch.nn.Parameter(P0.clone())
@@ -188,32 +211,36 @@ def test_first_step_follows_the_update_rule(name: str, hyper: dict, step) -> Non
     torch.testing.assert_close(P0 - p.detach(), step(g), rtol=1e-12, atol=1e-12)
 
 
-# --------------------------------------------------------------------------- course_utils.sgd
+# --------------------------------------------------------------------------- course_utils.line_fit
 # The lesson's helpers, built on these optimizers (notebooks/lesson6-sgd.ipynb).
 
 
 def test_loss_surface_and_least_squares() -> None:
-    from course_utils import sgd
+    from course_utils import line_fit
 
-    x, y = sgd.line_data(500, seed=1)
-    A, B, L = sgd.loss_surface(x, y, (0, 6), (5, 11), n=7)
+    x, y = line_fit.line_data(500, seed=1)
+    A, B, L = line_fit.loss_surface(x, y, (0, 6), (5, 11), n=7)
     direct = ((A[..., None] * x.double().numpy() + B[..., None] - y.double().numpy()) ** 2).mean(-1)
     np.testing.assert_allclose(L, direct, rtol=1e-9)
-    a, b, lowest = sgd.least_squares(x, y)
+    a, b, lowest = line_fit.least_squares(x, y)
     assert abs(a - 3) < 0.2 and abs(b - 8) < 0.2
     assert lowest <= L.min() + 1e-12
 
 
 def test_run_path_with_every_optimizer() -> None:
-    from course_utils import sgd
+    from course_utils import line_fit
 
-    x, y = sgd.line_data(1_000)
-    lowest = sgd.least_squares(x, y)[2]
-    for name in sgd.OPTIMIZER_NAMES:
-        path = sgd.run_path(x, y, lambda p, n=name: sgd.make_optimizer(n, p, lr=0.3), steps=50)
+    x, y = line_fit.line_data(1_000)
+    lowest = line_fit.least_squares(x, y)[2]
+    for name in line_fit.OPTIMIZER_NAMES:
+        path = line_fit.run_path(
+            x, y, lambda p, n=name: line_fit.make_optimizer(n, p, lr=0.3), steps=50
+        )
         assert path.params.shape == (51, 2) and path.loss.shape == (51,)
         assert path.loss[-1] < path.loss[0], name
-    diverged = sgd.run_path(x, y, lambda p: sgd.make_optimizer("SGD", p, lr=5.0), steps=200)
+    diverged = line_fit.run_path(
+        x, y, lambda p: line_fit.make_optimizer("SGD", p, lr=5.0), steps=200
+    )
     assert len(diverged.loss) < 201 and not np.isfinite(diverged.loss[-1])
     assert lowest > 0
 
@@ -222,10 +249,10 @@ def test_animation_needs_no_ffmpeg() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from course_utils import sgd
+    from course_utils import line_fit
 
-    x, y = sgd.line_data(200)
-    path = sgd.run_path(x, y, lambda p: optim.SGD(p, lr=0.5), steps=10)
+    x, y = line_fit.line_data(200)
+    path = line_fit.run_path(x, y, lambda p: optim.SGD(p, lr=0.5), steps=10)
     html = widgets.animate_fit(x, y, path, frames=[0, 10], dpi=30).to_jshtml()
     assert "<script" in html and html.count("data:image/png;base64") == 2
 
@@ -235,9 +262,9 @@ def test_explorer_redraws_when_a_control_changes() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from course_utils import sgd
+    from course_utils import line_fit
 
-    small = {"easy": sgd.line_data(300), "hard": sgd.line_data(300, offset=2.0)}
+    small = {"easy": line_fit.line_data(300), "hard": line_fit.line_data(300, offset=2.0)}
     box = widgets.make_optimizer_explorer(small, steps=20)
     assert isinstance(box, ipywidgets.VBox)
     assert isinstance(box.children[-1], ipywidgets.Output)

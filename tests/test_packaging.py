@@ -109,12 +109,14 @@ def test_library_and_notebook_imports_are_runtime_dependencies():
     no notebook imports the maintainers' `tools` (it is not installed)."""
     declared = set(pyproject_requirements(extras=False))
     dists = importlib.metadata.packages_distributions()
-    sources = {p.relative_to(ROOT).as_posix(): p.read_text()
-               for p in (ROOT / "course_utils").rglob("*.py")}
+    sources = {
+        p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "course_utils").rglob("*.py")
+    }
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         cells = json.loads(nb.read_text())["cells"]
-        sources[nb.name] = "\n".join("".join(c["source"]) for c in cells
-                                     if c["cell_type"] == "code")
+        sources[nb.name] = "\n".join(
+            "".join(c["source"]) for c in cells if c["cell_type"] == "code"
+        )
     missing = []
     for where, source in sources.items():
         for module in sorted(_third_party_imports(source)):
@@ -131,12 +133,16 @@ def test_environment_matches_pyproject():
         f"only in pyproject.toml: {sorted(set(py) - set(env))}; "
         f"only in environment.yml: {sorted(set(env) - set(py))}"
     )
-    differ = {n: (str(py[n].specifier), str(env[n].specifier)) for n in py
-              if py[n].specifier != env[n].specifier}
+    differ = {
+        n: (str(py[n].specifier), str(env[n].specifier))
+        for n in py
+        if py[n].specifier != env[n].specifier
+    }
     assert not differ, f"bounds differ (pyproject.toml, environment.yml): {differ}"
     lower = re.search(r">=\s*([\d.]+)", PROJECT["requires-python"]).group(1)
     assert f">={lower}" in str(env_python.specifier), (
-        f"environment.yml asks for {env_python}, pyproject.toml for {PROJECT['requires-python']}")
+        f"environment.yml asks for {env_python}, pyproject.toml for {PROJECT['requires-python']}"
+    )
 
 
 def test_license_is_an_spdx_expression():
@@ -155,8 +161,11 @@ def test_supported_pythons_agree():
     """requires-python, the classifiers, ruff's target, conda's python, the lock's Python and
     the README name the same range: 3.11 (holidays >= 0.109 needs it) to 3.13."""
     lowest = Version(re.search(r">=\s*([\d.]+)", PROJECT["requires-python"]).group(1))
-    tested = sorted(Version(c.rsplit(":: ", 1)[1]) for c in PROJECT["classifiers"]
-                    if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c))
+    tested = sorted(
+        Version(c.rsplit(":: ", 1)[1])
+        for c in PROJECT["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    )
     assert tested and tested[0] == lowest, (tested, lowest)
     highest = tested[-1]
     assert PYPROJECT["tool"]["ruff"]["target-version"] == f"py3{lowest.minor}"
@@ -167,7 +176,8 @@ def test_supported_pythons_agree():
     assert not env_python.contains(f"3.{highest.minor + 1}")
     readme = (ROOT / "README.md").read_text()
     assert f"Python {lowest}" in readme and f"{highest}" in readme, (
-        f"the README should say Python {lowest} to {highest}")
+        f"the README should say Python {lowest} to {highest}"
+    )
     holidays = importlib.metadata.metadata("holidays").get("Requires-Python") or ""
     if holidays:  # the tightest runtime dependency
         assert SpecifierSet(holidays).contains(str(lowest))
@@ -188,8 +198,10 @@ def test_lock_pins_exact_versions_with_hashes():
 def test_lock_satisfies_pyproject_and_environment_yml():
     pins = lock_pins()
     problems = []
-    for source, reqs in (("pyproject.toml", pyproject_requirements()),
-                         ("environment.yml", environment_requirements())):
+    for source, reqs in (
+        ("pyproject.toml", pyproject_requirements()),
+        ("environment.yml", environment_requirements()),
+    ):
         for name, req in reqs.items():
             if name == "python":
                 if not req.specifier.contains(make_variable("LOCK_PYTHON")):
@@ -217,8 +229,14 @@ def make_dry_run(*args: str) -> str:
     """The commands `make -n` would run (as if nothing were built yet)."""
     # Only PATH from the environment: a make that runs these tests (`make test-latest`) passes
     # its own variables (VENV=...) down through the environment.
-    res = subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    res = subprocess.run(
+        ["make", "-n", "-B", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
     assert res.returncode == 0, res.stderr
     return res.stdout
 

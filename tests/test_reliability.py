@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_utils.data as cdata
-from course_utils import learner, optim, tabular, text
+from course_utils import checks, device, files, optim, schedules, tabular, text
 from course_utils.collab import (
     EmbeddingDotBias,
     UnknownIdError,
@@ -36,7 +36,9 @@ from course_utils.collab import (
     unseen_in_training,
 )
 from course_utils.data import DataError, atomic_write, rossmann, rossmann_sim
-from course_utils.learner import DeviceData, TrainingDiverged, fit, lr_find, predict
+from course_utils.device_data import DeviceData
+from course_utils.learner import TrainingDiverged, fit, predict
+from course_utils.schedules import lr_find
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,8 +71,9 @@ def sgd(model: nn.Module, lr: float = 0.1) -> torch.optim.Optimizer:
 
 def ratings(n_users: int = 20, n_movies: int = 30, scale: float = 5.0) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"userId": rng.integers(1, n_users + 1, 300),
-                       "movieId": rng.integers(1, n_movies + 1, 300)})
+    df = pd.DataFrame(
+        {"userId": rng.integers(1, n_users + 1, 300), "movieId": rng.integers(1, n_movies + 1, 300)}
+    )
     df["rating"] = (rng.integers(1, int(2 * scale) + 1, len(df)) / 2).astype("float32")
     return df.drop_duplicates(["userId", "movieId"]).reset_index(drop=True)
 
@@ -88,7 +91,7 @@ import json, resource, signal, sys
 from pathlib import Path
 import nbformat, torch
 from torch import nn
-from course_utils.learner import save_model
+from course_utils.files import save_model
 import tools.run_notebooks as rn
 import tools.workbooks.__main__ as wb
 
@@ -124,20 +127,26 @@ def disk_full(tmp_path_factory) -> tuple[Path, dict, dict[str, bytes]]:
     """Old files in a folder, then one subprocess that overwrites each with the disk "full"."""
     folder = tmp_path_factory.mktemp("disk_full")
     torch.manual_seed(0)
-    learner.save_model(nn.Linear(2, 2), folder / "model.pt")
+    files.save_model(nn.Linear(2, 2), folder / "model.pt")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
     nbformat.write(nb, folder / "lesson.ipynb")
     (folder / "graddesc.xlsx").write_bytes(b"the committed workbook")
     old = {p.name: p.read_bytes() for p in folder.iterdir()}
-    res = subprocess.run([sys.executable, "-c", LIMITED, str(folder)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", LIMITED, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     return folder, json.loads(res.stdout.strip().splitlines()[-1]), old
 
 
-@pytest.mark.parametrize("name, file", [("save_model", "model.pt"),
-                                        ("notebook", "lesson.ipynb"),
-                                        ("workbook", "graddesc.xlsx")])
+@pytest.mark.parametrize(
+    "name, file",
+    [("save_model", "model.pt"), ("notebook", "lesson.ipynb"), ("workbook", "graddesc.xlsx")],
+)
 def test_a_write_that_fails_midway_leaves_the_old_file(disk_full, name, file):
     folder, errors, old = disk_full
     assert name in errors, f"the {name} write should have failed (file too large)"
@@ -147,7 +156,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file(disk_full, name, file):
 
 def test_old_weights_still_load_after_a_failed_save(disk_full):
     folder, _, old = disk_full
-    model = learner.load_model(nn.Linear(2, 2), folder / "model.pt")
+    model = files.load_model(nn.Linear(2, 2), folder / "model.pt")
     torch.manual_seed(0)
     torch.testing.assert_close(model.weight, nn.Linear(2, 2).weight)
 
@@ -168,15 +177,16 @@ def _fails_midway(real):
     def write(obj, path, *args, **kwargs):
         Path(path).write_bytes(b"half a fi")
         raise OSError(28, "No space left on device")
+
     return write
 
 
 def test_save_model_killed_midway_keeps_previous_weights(tmp_path, monkeypatch):
-    path = learner.save_model(nn.Linear(2, 2), tmp_path / "m.pt")
+    path = files.save_model(nn.Linear(2, 2), tmp_path / "m.pt")
     before = path.read_bytes()
-    monkeypatch.setattr(learner.torch, "save", _fails_midway(torch.save))
+    monkeypatch.setattr(files.torch, "save", _fails_midway(torch.save))
     with pytest.raises(OSError, match="No space"):
-        learner.save_model(nn.Linear(2, 2), path)
+        files.save_model(nn.Linear(2, 2), path)
     assert path.read_bytes() == before and no_temp_files(tmp_path)
 
 
@@ -191,8 +201,9 @@ def test_save_submission_failure_keeps_previous(tmp_path, monkeypatch):
 
 
 def test_simulated_train_csv_failure_leaves_no_file(tmp_path, monkeypatch):
-    df = pd.DataFrame({"Date": pd.to_datetime(["2015-07-31"]), "StateHoliday": ["0"],
-                       "SchoolHoliday": [0]})
+    df = pd.DataFrame(
+        {"Date": pd.to_datetime(["2015-07-31"]), "StateHoliday": ["0"], "SchoolHoliday": [0]}
+    )
     monkeypatch.setattr(rossmann_sim, "simulate_train", lambda *a, **k: df)
     monkeypatch.setattr(rossmann_sim, "write_kaggle_csv", _fails_midway(None))
     tables = [pd.DataFrame({"a": [1]})] * 4
@@ -210,7 +221,7 @@ def _kaggle_cli(tmp_path: Path, monkeypatch, zip_bytes: bytes) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "kaggle"
-    script.write_text(f"#!/bin/sh\ncp {tmp_path / 'payload.zip'} \"$6/rossmann-store-sales.zip\"\n")
+    script.write_text(f'#!/bin/sh\ncp {tmp_path / "payload.zip"} "$6/rossmann-store-sales.zip"\n')
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("KAGGLE_USERNAME", "me")
@@ -266,8 +277,12 @@ def test_fetch_kaggle_member_with_bad_crc_keeps_old_file(tmp_path, monkeypatch):
 
 
 def _mirror(tmp_path: Path, monkeypatch, content: bytes) -> Path:
-    spec = cdata.Dataset(name="tiny", urls=("https://example.org/tiny",), archive=None,
-                         files={"t.txt": cdata.hashlib.sha256(content).hexdigest()})
+    spec = cdata.Dataset(
+        name="tiny",
+        urls=("https://example.org/tiny",),
+        archive=None,
+        files={"t.txt": cdata.hashlib.sha256(content).hexdigest()},
+    )
     monkeypatch.setitem(cdata.DATASETS, "tiny", spec)
     folder = tmp_path / "tiny"
     folder.mkdir()
@@ -292,8 +307,16 @@ def test_verified_cache_notices_a_replaced_file(tmp_path, monkeypatch, how):
         cdata.find_dataset("tiny", tmp_path, download=False)
 
 
-@pytest.mark.parametrize("argv, code", [(["fetch"], 2), (["bogus"], 2), (["fetch", "imagenet"], 2),
-                                        (["--help"], 0), (["list", "--nonsense"], 2)])
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        (["fetch"], 2),
+        (["bogus"], 2),
+        (["fetch", "imagenet"], 2),
+        (["--help"], 0),
+        (["list", "--nonsense"], 2),
+    ],
+)
 def test_data_cli_refuses_what_it_does_not_understand(argv, code, capsys):
     with pytest.raises(SystemExit) as e:
         cdata.main(argv)
@@ -303,8 +326,13 @@ def test_data_cli_refuses_what_it_does_not_understand(argv, code, capsys):
 
 
 def test_data_cli_runs_as_a_module():
-    res = subprocess.run([sys.executable, "-m", "course_utils.data", "fetch"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "course_utils.data", "fetch"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 2 and "required: NAME" in res.stderr
 
 
@@ -336,10 +364,12 @@ def test_cli_help_and_unknown_workbook(capsys):
 @pytest.mark.parametrize("value", ["gpu", "banana", "cuda:x"])
 def test_course_device_that_is_not_a_device_names_the_variable(value, monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", value)
-    with pytest.raises(ValueError, match=rf"'{value}' \(from the environment variable COURSE_DEVICE\)"):
-        learner.get_device()
+    with pytest.raises(
+        ValueError, match=rf"'{value}' \(from the environment variable COURSE_DEVICE\)"
+    ):
+        device.get_device()
     with pytest.raises(ValueError, match=rf"^'{value}' is not a device"):
-        learner.get_device(value)
+        device.get_device(value)
 
 
 # --------------------------------------------------------------------------- DeviceData
@@ -368,13 +398,16 @@ def test_float64_tensors_against_float32_weights_are_a_clear_error():
         fit(model, d, 1, sgd(model), F.mse_loss, progress=False)
 
 
-@pytest.mark.parametrize("x, match", [
-    (pd.DataFrame({"a": ["x", "y", "z"]}), "must be numbers"),
-    (pd.Series([1, None, 3], dtype="Int64"), "must be numbers|NaN"),
-    (torch.tensor(1.0), "single number"),
-    (None, "must be numbers"),
-    ((torch.zeros(3, 1), None), "must be numbers"),
-])
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (pd.DataFrame({"a": ["x", "y", "z"]}), "must be numbers"),
+        (pd.Series([1, None, 3], dtype="Int64"), "must be numbers|NaN"),
+        (torch.tensor(1.0), "single number"),
+        (None, "must be numbers"),
+        ((torch.zeros(3, 1), None), "must be numbers"),
+    ],
+)
 def test_inputs_that_are_not_numbers(x, match):
     with pytest.raises((TypeError, ValueError), match=match):
         DeviceData(x, torch.zeros(3), device="cpu")
@@ -391,8 +424,9 @@ def test_half_a_validation_set_is_an_error(valid):
 @pytest.mark.parametrize("where", ["train_x", "train_y", "valid_y"])
 def test_nan_or_inf_in_the_data_is_reported_with_its_row(where):
     x, y, vx, vy = torch.rand(10, 2), torch.rand(10), torch.rand(5, 2), torch.rand(5)
-    {"train_x": x, "train_y": y, "valid_y": vy}[where][3] = float("nan" if where != "train_x"
-                                                                  else "inf")
+    {"train_x": x, "train_y": y, "valid_y": vy}[where][3] = float(
+        "nan" if where != "train_x" else "inf"
+    )
     with pytest.raises(ValueError, match="NaN or inf in 1 row.*first is row 3"):
         DeviceData(x, y, vx, vy, device="cpu")
 
@@ -411,8 +445,9 @@ def test_outputs_and_targets_of_different_shapes(model, y_shape):
         fit(model, line(y_shape=y_shape), 1, sgd(model), F.mse_loss, progress=False)
 
 
-@pytest.mark.parametrize("epochs, sched", [(0, learner.one_cycle(0.1)), (0, None), (1.5, None),
-                                           (-1, None)])
+@pytest.mark.parametrize(
+    "epochs, sched", [(0, schedules.one_cycle(0.1)), (0, None), (1.5, None), (-1, None)]
+)
 def test_epochs_must_be_a_positive_whole_number(epochs, sched):
     model = Lin()
     with pytest.raises(ValueError, match="epochs must be a whole number, at least 1"):
@@ -424,8 +459,14 @@ def test_fit_setup_mistakes_are_named():
     with pytest.raises(ValueError, match="optimizer holds none of this model's parameters"):
         fit(model, line(), 1, sgd(Lin()), F.mse_loss, progress=False)
     with pytest.raises(ValueError, match=r"loss_fn must return one number.*reduction='mean'"):
-        fit(model, line(), 1, sgd(model), lambda o, t: F.mse_loss(o, t, reduction="none"),
-            progress=False)
+        fit(
+            model,
+            line(),
+            1,
+            sgd(model),
+            lambda o, t: F.mse_loss(o, t, reduction="none"),
+            progress=False,
+        )
     x = torch.rand(10, 1)
     with pytest.raises(TypeError, match=r"2 input\(s\) per batch but Lin.forward"):
         fit(model, DeviceData((x, x), x[:, 0], device="cpu"), 1, sgd(model), F.mse_loss)
@@ -443,7 +484,7 @@ def test_the_setup_check_leaves_random_state_and_results_alone():
     model = nn.Sequential(nn.Linear(1, 8), nn.Dropout(0.5), nn.Linear(8, 1), nn.Flatten(0))
     data = line()
     state = torch.get_rng_state()
-    learner._check_setup(model, data, sgd(model), F.mse_loss)
+    checks.check_setup(model, data, sgd(model), F.mse_loss)
     assert torch.equal(state, torch.get_rng_state()) and model.training
 
 
@@ -480,7 +521,7 @@ def test_lr_find_arguments(kw):
 
 @pytest.mark.parametrize("damage", ["truncated", "text", "empty", "folder"])
 def test_unreadable_weights_name_the_path(tmp_path, damage):
-    path = learner.save_model(nn.Linear(30, 30), tmp_path / "w.pt")
+    path = files.save_model(nn.Linear(30, 30), tmp_path / "w.pt")
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:2000])
     elif damage == "text":
@@ -491,7 +532,7 @@ def test_unreadable_weights_name_the_path(tmp_path, damage):
         path.unlink()
         path.mkdir()
     with pytest.raises(RuntimeError, match=rf"{path} is not a readable weights file"):
-        learner.load_model(nn.Linear(30, 30), path)
+        files.load_model(nn.Linear(30, 30), path)
 
 
 def test_predict_inputs():
@@ -516,8 +557,9 @@ def test_unseen_ids_are_counted_reported_and_droppable(split, capsys):
     mask = unseen_in_training(train, valid)
     assert mask.tolist() == [False] * 20 + [True, True]
     data, users, movies = collab_data(train, valid, device="cpu", report=True)
-    assert capsys.readouterr().out.startswith("2 of 22 validation ratings (9.1%) involve 1 user(s) "
-                                              "or 1 movie(s) that training never saw.")
+    assert capsys.readouterr().out.startswith(
+        "2 of 22 validation ratings (9.1%) involve 1 user(s) or 1 movie(s) that training never saw."
+    )
     assert data.n_valid == 22 and 99 in users
     data, users, movies = collab_data(train, valid, device="cpu", drop_unseen=True)
     assert data.n_valid == 20 and 99 not in users and 999 not in movies
@@ -536,11 +578,14 @@ def test_recommend_refuses_ids_training_never_moved(split):
         recommend(model, 1, users, movies, candidates=[1, 999])
 
 
-@pytest.mark.parametrize("change, error, match", [
-    (lambda r: r.assign(rating=np.nan), ValueError, "NaN or inf"),
-    (lambda r: r.assign(rating=r["rating"].astype(str)), TypeError, "must be numbers"),
-    (lambda r: r.drop(columns="rating"), DataError, "missing column"),
-])
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda r: r.assign(rating=np.nan), ValueError, "NaN or inf"),
+        (lambda r: r.assign(rating=r["rating"].astype(str)), TypeError, "must be numbers"),
+        (lambda r: r.drop(columns="rating"), DataError, "missing column"),
+    ],
+)
 def test_bad_ratings_tables(change, error, match):
     r = ratings()
     with pytest.raises(error, match=match):
@@ -598,7 +643,7 @@ def test_char_model_sidecar_that_does_not_match_the_weights(tmp_path):
     with pytest.raises(ValueError, match="do not belong together"):
         text.load_char_model(path)
     text.save_char_model(char_model(), VOCAB, path)
-    learner.save_model(char_model(pad_bias=3.0), path)  # other weights, same sizes
+    files.save_model(char_model(pad_bias=3.0), path)  # other weights, same sizes
     with pytest.raises(ValueError, match="do not belong together"):
         text.load_char_model(path)
     (tmp_path / "c.pt.json").write_text("{oops")
@@ -630,23 +675,38 @@ def test_text_windows_too_short_and_empty_start():
 # --------------------------------------------------------------------------- tabular, optim
 
 
-@pytest.mark.parametrize("call", [
-    lambda: tabular.left_join(pd.DataFrame({"k": [1]}), pd.DataFrame({"j": [1]}), "k"),
-    lambda: tabular.add_datepart(pd.DataFrame({"x": [1]}), "Date"),
-    lambda: tabular.days_since(pd.DataFrame({"Store": [1], "Date": pd.to_datetime(["2015-01-01"])}),
-                               "Promo"),
-    lambda: tabular.TabularProcessor(["a"], ["b"]).fit(pd.DataFrame({"a": ["x"]})),
-    lambda: tabular.TabularProcessor(["a"], ["b"]).fit(pd.DataFrame({"a": ["x"], "b": [1.0]}))
-    .transform(pd.DataFrame({"a": ["x"]})),
-], ids=["left_join", "add_datepart", "days_since", "fit", "transform"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tabular.left_join(pd.DataFrame({"k": [1]}), pd.DataFrame({"j": [1]}), "k"),
+        lambda: tabular.add_datepart(pd.DataFrame({"x": [1]}), "Date"),
+        lambda: tabular.days_since(
+            pd.DataFrame({"Store": [1], "Date": pd.to_datetime(["2015-01-01"])}), "Promo"
+        ),
+        lambda: tabular.TabularProcessor(["a"], ["b"]).fit(pd.DataFrame({"a": ["x"]})),
+        lambda: (
+            tabular.TabularProcessor(["a"], ["b"])
+            .fit(pd.DataFrame({"a": ["x"], "b": [1.0]}))
+            .transform(pd.DataFrame({"a": ["x"]}))
+        ),
+    ],
+    ids=["left_join", "add_datepart", "days_since", "fit", "transform"],
+)
 def test_tabular_missing_columns_are_named(call):
     with pytest.raises(DataError, match="missing column"):
         call()
 
 
-@pytest.mark.parametrize("cls, kw", [(optim.SGD, {"lr": -1}), (optim.Adam, {"betas": (1.5, 0.9)}),
-                                     (optim.RMSProp, {"eps": -1e-8}), (optim.SGD, {"lr": None}),
-                                     (optim.AdamW, {"weight_decay": -0.1})])
+@pytest.mark.parametrize(
+    "cls, kw",
+    [
+        (optim.SGD, {"lr": -1}),
+        (optim.Adam, {"betas": (1.5, 0.9)}),
+        (optim.RMSProp, {"eps": -1e-8}),
+        (optim.SGD, {"lr": None}),
+        (optim.AdamW, {"weight_decay": -0.1}),
+    ],
+)
 def test_optimizer_hyperparameters_that_cannot_be_meant(cls, kw):
     with pytest.raises(ValueError, match=f"{cls.__name__}: invalid {next(iter(kw))}"):
         cls([torch.zeros(1, requires_grad=True)], **kw)

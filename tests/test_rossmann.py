@@ -42,9 +42,11 @@ from course_utils.data.rossmann_sim import (
 )
 
 STATES = {1: "HE", 2: "HB,NI", 3: "BY"}  # fixture store -> state
-WEATHER_HEADER = ("Date;Max_TemperatureC;Mean_TemperatureC;Min_TemperatureC;Max_Humidity;"
-                  "Mean_Humidity;Min_Humidity;Max_Wind_SpeedKm_h;Mean_Wind_SpeedKm_h;"
-                  "Precipitationmm;CloudCover;Events")
+WEATHER_HEADER = (
+    "Date;Max_TemperatureC;Mean_TemperatureC;Min_TemperatureC;Max_Humidity;"
+    "Mean_Humidity;Min_Humidity;Max_Wind_SpeedKm_h;Mean_Wind_SpeedKm_h;"
+    "Precipitationmm;CloudCover;Events"
+)
 
 
 def _write(path: Path, lines: list[str], eol: str) -> None:
@@ -54,55 +56,84 @@ def _write(path: Path, lines: list[str], eol: str) -> None:
 def write_fixture(folder: Path, layout: str = "per_state", train: bool = True) -> Path:
     """A tiny Rossmann folder in Kaggle's formats; weather and trends cover 2013..2015-09."""
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "store.csv", [
-        '"Store","StoreType","Assortment","CompetitionDistance","CompetitionOpenSinceMonth",'
-        '"CompetitionOpenSinceYear","Promo2","Promo2SinceWeek","Promo2SinceYear","PromoInterval"',
-        '1,"c","a",1270,9,2008,0,,,""',
-        '2,"a","a",570,11,2014,1,13,2010,"Jan,Apr,Jul,Oct"',
-        '3,"b","c",,,,1,14,2011,"Mar,Jun,Sept,Dec"',
-    ], "\n")
-    _write(folder / "store_states.csv",
-           ["Store,State", *[f'{s},"{st}"' if "," in st else f"{s},{st}"
-                             for s, st in STATES.items()]], "\r\n")
-    _write(folder / "test.csv", [
-        '"Id","Store","DayOfWeek","Date","Open","Promo","StateHoliday","SchoolHoliday"',
-        '1,1,4,2015-09-17,1,1,"0","0"',
-        '2,3,4,2015-09-17,,1,"0","0"',
-        '3,1,3,2015-09-16,0,1,"a","1"',
-    ], "\r\n")
+    _write(
+        folder / "store.csv",
+        [
+            '"Store","StoreType","Assortment","CompetitionDistance","CompetitionOpenSinceMonth",'
+            '"CompetitionOpenSinceYear","Promo2","Promo2SinceWeek","Promo2SinceYear","PromoInterval"',
+            '1,"c","a",1270,9,2008,0,,,""',
+            '2,"a","a",570,11,2014,1,13,2010,"Jan,Apr,Jul,Oct"',
+            '3,"b","c",,,,1,14,2011,"Mar,Jun,Sept,Dec"',
+        ],
+        "\n",
+    )
+    _write(
+        folder / "store_states.csv",
+        ["Store,State", *[f'{s},"{st}"' if "," in st else f"{s},{st}" for s, st in STATES.items()]],
+        "\r\n",
+    )
+    _write(
+        folder / "test.csv",
+        [
+            '"Id","Store","DayOfWeek","Date","Open","Promo","StateHoliday","SchoolHoliday"',
+            '1,1,4,2015-09-17,1,1,"0","0"',
+            '2,3,4,2015-09-17,,1,"0","0"',
+            '3,1,3,2015-09-16,0,1,"a","1"',
+        ],
+        "\r\n",
+    )
     if train:
-        _write(folder / "train.csv", [
-            '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
-            '"SchoolHoliday"',
-            '1,5,2015-07-31,5263,555,1,1,"0","1"',
-            '2,5,2015-07-31,6064,625,1,1,0,"1"',  # an unquoted 0
-            '3,4,2015-07-30,0,0,0,0,"a","0"',
-            '1,3,2013-01-02,4000,500,1,0,"0","1"',
-        ], "\r\n")
+        _write(
+            folder / "train.csv",
+            [
+                '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
+                '"SchoolHoliday"',
+                '1,5,2015-07-31,5263,555,1,1,"0","1"',
+                '2,5,2015-07-31,6064,625,1,1,0,"1"',  # an unquoted 0
+                '3,4,2015-07-30,0,0,0,0,"a","0"',
+                '1,3,2013-01-02,4000,500,1,0,"0","1"',
+            ],
+            "\r\n",
+        )
     days = pd.date_range("2013-01-01", "2015-09-30")
     weeks = pd.date_range("2012-12-30", "2015-09-27", freq="7D")  # Sundays
     rng = np.random.default_rng(0)
-    trends = {f: [f"{w:%Y-%m-%d} - {w + pd.Timedelta(days=6):%Y-%m-%d},{rng.integers(50, 100)}"
-                  for w in weeks] for f in ["Rossmann_DE", "Rossmann_DE_HE", "Rossmann_DE_NI",
-                                            "Rossmann_DE_BY"]}
-    weather = {name: [f"{d:%Y-%m-%d};{10 + i % 25};8;4;90;70;50;20;10;0.5;6;"
-                      + ('"Rain"' if i % 3 == 0 else "") for i, d in enumerate(days)]
-               for name in ["Hessen", "Niedersachsen", "Bayern"]}
+    trends = {
+        f: [
+            f"{w:%Y-%m-%d} - {w + pd.Timedelta(days=6):%Y-%m-%d},{rng.integers(50, 100)}"
+            for w in weeks
+        ]
+        for f in ["Rossmann_DE", "Rossmann_DE_HE", "Rossmann_DE_NI", "Rossmann_DE_BY"]
+    }
+    weather = {
+        name: [
+            f"{d:%Y-%m-%d};{10 + i % 25};8;4;90;70;50;20;10;0.5;6;"
+            + ('"Rain"' if i % 3 == 0 else "")
+            for i, d in enumerate(days)
+        ]
+        for name in ["Hessen", "Niedersachsen", "Bayern"]
+    }
     if layout == "per_state":
         (folder / "googletrend").mkdir(exist_ok=True)
         (folder / "weather").mkdir(exist_ok=True)
         for f, rows in trends.items():
-            _write(folder / "googletrend" / f"{f}.csv", ["Woche,Dez. 2012 - Sep. 2015", *rows],
-                   "\n")
+            _write(
+                folder / "googletrend" / f"{f}.csv", ["Woche,Dez. 2012 - Sep. 2015", *rows], "\n"
+            )
         for name, rows in weather.items():
             _write(folder / "weather" / f"{name}.csv", [WEATHER_HEADER, *rows], "\r\n")
     else:  # fast.ai's bundle: one file each, with a `file` column
-        _write(folder / "googletrend.csv",
-               ["file,week,trend", *[f"{f},{r}" for f, rows in trends.items() for r in rows]], "\n")
+        _write(
+            folder / "googletrend.csv",
+            ["file,week,trend", *[f"{f},{r}" for f, rows in trends.items() for r in rows]],
+            "\n",
+        )
         header = "file," + WEATHER_HEADER.replace(";", ",")
-        _write(folder / "weather.csv", [header, *[f"{n}," + r.replace(";", ",")
-                                                   for n, rows in weather.items() for r in rows]],
-               "\n")
+        _write(
+            folder / "weather.csv",
+            [header, *[f"{n}," + r.replace(";", ",") for n, rows in weather.items() for r in rows]],
+            "\n",
+        )
     return folder
 
 
@@ -130,16 +161,37 @@ def test_read_train_kaggle_format(tmp_path):
 
 def test_read_train_wrong_header_and_values(tmp_path):
     bad = tmp_path / "train.csv"
-    _write(bad, ['"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","Holiday",'
-                 '"SchoolHoliday"', '1,5,2015-07-31,5263,555,1,1,"0","1"'], "\r\n")
+    _write(
+        bad,
+        [
+            '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","Holiday",'
+            '"SchoolHoliday"',
+            '1,5,2015-07-31,5263,555,1,1,"0","1"',
+        ],
+        "\r\n",
+    )
     with pytest.raises(DataError, match=r"train.csv is missing column\(s\) 'StateHoliday'"):
         read_train(bad, expected_rows=None)
-    _write(bad, ['"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
-                 '"SchoolHoliday"', '1,5,2015-07-31,5263,555,1,1,"x","1"'], "\r\n")
+    _write(
+        bad,
+        [
+            '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
+            '"SchoolHoliday"',
+            '1,5,2015-07-31,5263,555,1,1,"x","1"',
+        ],
+        "\r\n",
+    )
     with pytest.raises(DataError, match=r"train.csv, column 'StateHoliday'.*'x'"):
         read_train(bad, expected_rows=None)
-    _write(bad, ['"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
-                 '"SchoolHoliday"', '1,1,2015-07-31,5263,555,1,1,"0","1"'], "\r\n")
+    _write(
+        bad,
+        [
+            '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday",'
+            '"SchoolHoliday"',
+            '1,1,2015-07-31,5263,555,1,1,"0","1"',
+        ],
+        "\r\n",
+    )
     with pytest.raises(DataError, match="DayOfWeek"):
         read_train(bad, expected_rows=None)
 
@@ -148,20 +200,27 @@ def test_store_without_state_is_named(tmp_path):
     folder = write_fixture(tmp_path / "r")
     with pytest.raises(DataError, match=r"store_states.csv, column 'Store'.*\[4\]"):
         read_store_states(folder / "store_states.csv", stores=[1, 2, 3, 4])
-    assert read_store_states(folder / "store_states.csv", stores=[1, 2, 3])["State"].tolist() \
-        == ["HE", "HB,NI", "BY"]
+    assert read_store_states(folder / "store_states.csv", stores=[1, 2, 3])["State"].tolist() == [
+        "HE",
+        "HB,NI",
+        "BY",
+    ]
 
 
 def test_extras_in_both_layouts_are_the_same(tmp_path):
     a = write_fixture(tmp_path / "per_state", "per_state")
     b = write_fixture(tmp_path / "bundle", "bundle")
     ga, gb = read_googletrend(a, STATES.values()), read_googletrend(b, STATES.values())
-    pd.testing.assert_frame_equal(ga.sort_values(["file", "week"]).reset_index(drop=True),
-                                  gb.sort_values(["file", "week"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        ga.sort_values(["file", "week"]).reset_index(drop=True),
+        gb.sort_values(["file", "week"]).reset_index(drop=True),
+    )
     wa, wb = read_weather(a, STATES.values()), read_weather(b, STATES.values())
     cols = ["file", "Date", "Max_TemperatureC", "CloudCover", "Events"]
-    pd.testing.assert_frame_equal(wa[cols].sort_values(cols[:2]).reset_index(drop=True),
-                                  wb[cols].sort_values(cols[:2]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        wa[cols].sort_values(cols[:2]).reset_index(drop=True),
+        wb[cols].sort_values(cols[:2]).reset_index(drop=True),
+    )
     assert set(wa["file"]) == {"Hessen", "Niedersachsen", "Bayern"}
 
 
@@ -205,8 +264,12 @@ def test_load_without_train_needs_instructions_or_simulates(tmp_path, isolated):
     folder = write_fixture(tmp_path / "r", train=False)
     with pytest.raises(DataError, match=r"train.csv was not found(.|\n)*kaggle competitions"):
         load_rossmann(folder, train="real", verify=False)
-    params = SimParams(gap_stores=1, extra_sunday_stores=0, open_zero_sales_rows=2,
-                       missing_rows=[[3, "2013-01-01"]])
+    params = SimParams(
+        gap_stores=1,
+        extra_sunday_stores=0,
+        open_zero_sales_rows=2,
+        missing_rows=[[3, "2013-01-01"]],
+    )
     cache = tmp_path / "cache"
     data = load_rossmann(folder, sim_params=params, cache_dir=cache, verify=False, verbose=False)
     assert data.simulated and data.label == "SIMULATED stand-in data"
@@ -215,8 +278,13 @@ def test_load_without_train_needs_instructions_or_simulates(tmp_path, isolated):
     first = data.train_file.stat().st_mtime_ns
     again = load_rossmann(folder, sim_params=params, cache_dir=cache, verify=False, verbose=False)
     assert again.train_file == data.train_file and data.train_file.stat().st_mtime_ns == first
-    other = load_rossmann(folder, sim_params=dataclasses.replace(params, seed=1),
-                          cache_dir=cache, verify=False, verbose=False)
+    other = load_rossmann(
+        folder,
+        sim_params=dataclasses.replace(params, seed=1),
+        cache_dir=cache,
+        verify=False,
+        verbose=False,
+    )
     assert other.train_file != data.train_file  # the cache is keyed by the parameters
 
 
@@ -229,8 +297,13 @@ def sim(tmp_path_factory):
     store = rossmann.read_store(folder / "store.csv")
     states = read_store_states(folder / "store_states.csv")
     gt, wx = read_googletrend(folder, STATES.values()), read_weather(folder, STATES.values())
-    params = SimParams(gap_stores=1, extra_sunday_stores=0, open_zero_sales_rows=2,
-                       missing_rows=[[3, "2013-01-01"]], refurb_share=0.0)
+    params = SimParams(
+        gap_stores=1,
+        extra_sunday_stores=0,
+        open_zero_sales_rows=2,
+        missing_rows=[[3, "2013-01-01"]],
+        refurb_share=0.0,
+    )
     return store, states, gt, wx, params, simulate_train(store, states, gt, wx, params)
 
 
@@ -302,14 +375,26 @@ def test_every_parameter_is_documented():
 
 def test_close_gaps_fills_from_same_day_and_same_state():
     d = pd.to_datetime
-    events = pd.DataFrame({
-        "Store": [1, 1, 1, 2, 2, 2, 3, 3],
-        "Date": d(["2015-01-01", "2015-01-02", "2015-01-03", "2015-01-01", "2015-01-02",
-                   "2015-01-03", "2015-01-01", "2015-01-04"]),
-        "Promo": [0, 1, 0, 0, 1, 0, 0, 1],
-        "StateHoliday": [0, 0, 1, 0, 0, 0, 0, 0],
-        "SchoolHoliday": [1, 1, 1, 0, 0, 0, 1, 0],
-    })
+    events = pd.DataFrame(
+        {
+            "Store": [1, 1, 1, 2, 2, 2, 3, 3],
+            "Date": d(
+                [
+                    "2015-01-01",
+                    "2015-01-02",
+                    "2015-01-03",
+                    "2015-01-01",
+                    "2015-01-02",
+                    "2015-01-03",
+                    "2015-01-01",
+                    "2015-01-04",
+                ]
+            ),
+            "Promo": [0, 1, 0, 0, 1, 0, 0, 1],
+            "StateHoliday": [0, 0, 1, 0, 0, 0, 0, 0],
+            "SchoolHoliday": [1, 1, 1, 0, 0, 0, 1, 0],
+        }
+    )
     states = pd.DataFrame({"Store": [1, 2, 3], "State": ["BY", "HE", "BY"]})
     out = close_gaps(events, states).set_index(["Store", "Date"])
     assert len(out) == 4 + 4 + 4 and out["Filled"].sum() == 4  # every store up to Jan 4

@@ -25,10 +25,13 @@ def _png(width: int, height: int) -> str:
 
 def _notebook() -> nbformat.NotebookNode:
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    plot = nbformat.v4.new_output("display_data", data={"image/png": _png(400, 300),
-                                                       "text/plain": "<Figure>"})
-    listing = nbformat.v4.new_output("display_data", data={
-        "text/html": "<pre>" + "x\n" * 80 + "</pre>", "text/plain": "line\n" * 80})
+    plot = nbformat.v4.new_output(
+        "display_data", data={"image/png": _png(400, 300), "text/plain": "<Figure>"}
+    )
+    listing = nbformat.v4.new_output(
+        "display_data",
+        data={"text/html": "<pre>" + "x\n" * 80 + "</pre>", "text/plain": "line\n" * 80},
+    )
     cells = [
         md("# Title\n\nWhat this lesson does."),
         code("import torch\nimport numpy as np"),  # setup, no output
@@ -47,8 +50,19 @@ def _notebook() -> nbformat.NotebookNode:
 
 def test_plan_follows_the_structure():
     types = [p.slide_type for p in slides.plan(_notebook())]
-    assert types == ["slide", "skip", "slide", "-", "fragment", "subslide", "subslide",
-                     "notes", "slide", "-", "subslide"]
+    assert types == [
+        "slide",
+        "skip",
+        "slide",
+        "-",
+        "fragment",
+        "subslide",
+        "subslide",
+        "notes",
+        "slide",
+        "-",
+        "subslide",
+    ]
 
 
 def test_heights_come_from_the_outputs():
@@ -84,4 +98,5 @@ def test_late_headings_are_reported():
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_committed_notebooks_have_current_slide_metadata(path):
     assert slides.apply(path, check=True) is False, (
-        f"the slide metadata of {path.name} is out of date: run `python -m tools.slides`")
+        f"the slide metadata of {path.name} is out of date: run `python -m tools.slides`"
+    )

@@ -26,8 +26,9 @@ from course_utils.tabular import (
 
 
 def test_add_datepart_parts_and_flags():
-    df = pd.DataFrame({"Date": pd.to_datetime(["2015-07-31", "2015-12-31", "2013-01-01"]),
-                       "x": [1, 2, 3]})
+    df = pd.DataFrame(
+        {"Date": pd.to_datetime(["2015-07-31", "2015-12-31", "2013-01-01"]), "x": [1, 2, 3]}
+    )
     out = add_datepart(df, "Date")
     assert "Date" not in out and "Date" in df  # new frame, input untouched
     r = out.iloc[1]
@@ -90,10 +91,18 @@ def test_left_join_refuses_duplicated_right_keys():
 def _events() -> pd.DataFrame:
     # two stores, shuffled rows; store 2 has a missing day (Jan 4)
     d = pd.to_datetime
-    rows = [(1, d("2015-01-01"), 0), (1, d("2015-01-02"), 1), (1, d("2015-01-03"), 0),
-            (1, d("2015-01-04"), 0), (1, d("2015-01-05"), 1), (1, d("2015-01-06"), 0),
-            (2, d("2015-01-01"), 1), (2, d("2015-01-02"), 0), (2, d("2015-01-03"), 0),
-            (2, d("2015-01-05"), 1)]
+    rows = [
+        (1, d("2015-01-01"), 0),
+        (1, d("2015-01-02"), 1),
+        (1, d("2015-01-03"), 0),
+        (1, d("2015-01-04"), 0),
+        (1, d("2015-01-05"), 1),
+        (1, d("2015-01-06"), 0),
+        (2, d("2015-01-01"), 1),
+        (2, d("2015-01-02"), 0),
+        (2, d("2015-01-03"), 0),
+        (2, d("2015-01-05"), 1),
+    ]
     df = pd.DataFrame(rows, columns=["Store", "Date", "Promo"])
     return df.sample(frac=1, random_state=0)  # order must not matter
 
@@ -113,8 +122,9 @@ def test_days_since_and_until():
 
 def test_rolling_count_backward_forward_and_gaps():
     df = _events()
-    out = df.assign(bw=rolling_count(df, "Promo", 3),
-                    fw=rolling_count(df, "Promo", 3, forward=True)).sort_values(["Store", "Date"])
+    out = df.assign(
+        bw=rolling_count(df, "Promo", 3), fw=rolling_count(df, "Promo", 3, forward=True)
+    ).sort_values(["Store", "Date"])
     s1 = out[out.Store == 1]
     assert s1["bw"].tolist() == [0, 1, 1, 1, 1, 1]
     assert s1["fw"].tolist() == [1, 1, 1, 1, 1, 0]
@@ -125,9 +135,13 @@ def test_rolling_count_backward_forward_and_gaps():
 
 def test_rolling_count_matches_pandas_rolling_on_complete_days():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"Store": np.repeat([1, 2], 50),
-                       "Date": np.tile(pd.date_range("2014-01-01", periods=50), 2),
-                       "Promo": rng.integers(0, 2, 100)})
+    df = pd.DataFrame(
+        {
+            "Store": np.repeat([1, 2], 50),
+            "Date": np.tile(pd.date_range("2014-01-01", periods=50), 2),
+            "Promo": rng.integers(0, 2, 100),
+        }
+    )
     expected = df.groupby("Store")["Promo"].transform(lambda s: s.rolling(7, min_periods=1).sum())
     assert (rolling_count(df, "Promo", 7).to_numpy() == expected.to_numpy()).all()
 
@@ -152,8 +166,9 @@ def test_tabular_processor_uses_training_statistics_only():
     # x: median 2 fills the gap; mean and std are those of the filled training column
     mean, std = np.mean([1, 2, 3, 2]), np.std([1, 2, 3, 2], ddof=1)
     assert conts.dtype == np.float32 and cats.dtype == np.int64
-    np.testing.assert_allclose(conts[:, 0], [(2 - mean) / std, (100 - mean) / std,
-                                             (2 - mean) / std], rtol=1e-6)
+    np.testing.assert_allclose(
+        conts[:, 0], [(2 - mean) / std, (100 - mean) / std, (2 - mean) / std], rtol=1e-6
+    )
 
 
 def test_tabular_processor_needs_fit():
@@ -166,8 +181,16 @@ def test_tabular_processor_needs_fit():
 
 def _model(out_sz=1, use_bn=False):
     torch.manual_seed(0)
-    return MixedInputModel([(5, 3), (4, 2)], n_cont=3, emb_drop=0.1, out_sz=out_sz,
-                           szs=(16, 8), drops=(0.1, 0.1), y_range=(0.0, 2.0), use_bn=use_bn)
+    return MixedInputModel(
+        [(5, 3), (4, 2)],
+        n_cont=3,
+        emb_drop=0.1,
+        out_sz=out_sz,
+        szs=(16, 8),
+        drops=(0.1, 0.1),
+        y_range=(0.0, 2.0),
+        use_bn=use_bn,
+    )
 
 
 def test_mixed_input_model_shapes_range_and_gradients():

@@ -10,7 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.learner import DeviceData, fit, set_seed
+from course_utils.device import set_seed
+from course_utils.device_data import DeviceData
+from course_utils.learner import fit
 from course_utils.text import (
     Char3Model,
     CharLoopConcatModel,
@@ -114,7 +116,9 @@ def test_seq_nll_loss_matches_per_position_mean():
     seq_len, bs, vocab = 5, 3, 7
     out = F.log_softmax(torch.randn(seq_len, bs, vocab), dim=-1)
     target = torch.randint(vocab, (bs, seq_len))
-    manual = -torch.stack([out[t, b, target[b, t]] for t in range(seq_len) for b in range(bs)]).mean()
+    manual = -torch.stack(
+        [out[t, b, target[b, t]] for t in range(seq_len) for b in range(bs)]
+    ).mean()
     assert torch.allclose(seq_nll_loss(out, target), manual)
 
 
@@ -188,8 +192,14 @@ def test_stateful_gru_learns_a_repeating_text_with_fit(vocab):
     idx = vocab.encode(TEXT)
     trn, val = split_text(idx, 0.2)
     bs, bptt = 4, 16
-    data = DeviceData(*batchify(trn, bs, bptt), *batchify(val, bs, bptt), bs=bs,
-                      shuffle=False, drop_last=True, device="cpu")
+    data = DeviceData(
+        *batchify(trn, bs, bptt),
+        *batchify(val, bs, bptt),
+        bs=bs,
+        shuffle=False,
+        drop_last=True,
+        device="cpu",
+    )
     m = CharStatefulRnn(len(vocab), 8, 32, cell="gru")
     hist = fit(m, data, 8, torch.optim.Adam(m.parameters(), 1e-2), seq_nll_loss, progress=False)
     assert hist["valid_loss"].iloc[-1] < 0.5 * hist["valid_loss"].iloc[0]

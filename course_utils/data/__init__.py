@@ -22,14 +22,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pooch
+
+from course_utils.checks import env_flag
+from course_utils.files import atomic_write, model_path
 
 __all__ = [
     "DATASETS",
@@ -40,7 +42,6 @@ __all__ = [
     "data_dir",
     "model_path",
     "workbook_path",
-    "show_progress",
     "read_named",
     "find_dataset",
     "load_ml100k",
@@ -174,7 +175,9 @@ DATASETS: dict[str, Dataset] = {
             name="nietzsche",
             urls=("https://s3.amazonaws.com/text-datasets/nietzsche.txt",),
             download_url="https://s3.amazonaws.com/text-datasets/nietzsche.txt",
-            files={"nietzsche.txt": "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"},
+            files={
+                "nietzsche.txt": "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"
+            },
             archive=None,
             licence="Public domain (Project Gutenberg translation).",
         ),
@@ -216,17 +219,6 @@ def data_dir() -> Path:
     return Path(pooch.os_cache("course_utils"))
 
 
-def model_path(name: str) -> Path:
-    """Where the course saves and reloads a trained model: `data/models/<name>` (created).
-
-    Notebooks save with `save_model(model, model_path("collab_dotbias.pt"))`, so the widgets
-    and later lessons can reload the weights without training again.
-    """
-    folder = data_dir() / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
-
-
 def workbook_path(name: str) -> Path:
     """The course spreadsheet `name` in the repository's `excel/` (e.g. "collab_filter.xlsx")."""
     path = REPO_DATA.parent / "excel" / name
@@ -252,9 +244,11 @@ def read_named(workbook: str, *names: str) -> dict[str, np.ndarray]:
     out = {}
     for name in names:
         if name not in wb.defined_names:
-            raise KeyError(f"{path.name} has no defined name {name!r}; it has "
-                           f"{', '.join(sorted(wb.defined_names))}. Rebuild it: make workbooks.")
-        (sheet, ref), = wb.defined_names[name].destinations
+            raise KeyError(
+                f"{path.name} has no defined name {name!r}; it has "
+                f"{', '.join(sorted(wb.defined_names))}. Rebuild it: make workbooks."
+            )
+        ((sheet, ref),) = wb.defined_names[name].destinations
         cells = wb[sheet][ref]
         cells = cells if isinstance(cells, tuple) else ((cells,),)
         rows = [[c.value for c in (row if isinstance(row, tuple) else (row,))] for row in cells]
@@ -278,23 +272,6 @@ def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:
         dirs.append(Path(env).expanduser())
     dirs.append(data_dir())
     return dirs
-
-
-@contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
-    """`with atomic_write(path) as tmp:` write `tmp`, a file beside `path`; only when the block
-    succeeds does `tmp` replace `path` (`os.replace`, atomic), so a failed or interrupted write
-    (disk full, an exception) leaves the old `path` untouched and no half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        with open(tmp, "rb") as f:  # on disk before it takes the old file's place
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -351,8 +328,10 @@ _verified: dict[Path, tuple] = {}
 
 def _stamp(folder: Path, spec: Dataset) -> tuple:
     """What changes whenever a file of the copy is replaced or rewritten (inode, size, times)."""
-    stats = [(folder / f).stat() if (folder / f).exists() else None
-             for f in (*spec.files, *spec.optional)]
+    stats = [
+        (folder / f).stat() if (folder / f).exists() else None
+        for f in (*spec.files, *spec.optional)
+    ]
     return tuple(s and (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for s in stats)
 
 
@@ -405,8 +384,13 @@ def _download(spec: Dataset) -> Path:
         (dest / spec.name).mkdir(exist_ok=True)
         rel, expected = next(iter(spec.files.items()))
         try:
-            pooch.retrieve(url, known_hash=f"sha256:{expected}", fname=rel,
-                           path=dest / spec.name, progressbar=show_progress())
+            pooch.retrieve(
+                url,
+                known_hash=f"sha256:{expected}",
+                fname=rel,
+                path=dest / spec.name,
+                progressbar=env_flag("COURSE_PROGRESS", True),
+            )
         except ValueError as e:  # pooch's hash mismatch
             raise DataError(
                 f"The download of {url} does not match the pinned sha256 of {spec.name}/{rel} "
@@ -418,8 +402,13 @@ def _download(spec: Dataset) -> Path:
     tmp = dest / f".{spec.name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        archive = pooch.retrieve(url, known_hash=spec.archive_hash, fname=fname, path=dest,
-                                 progressbar=show_progress())
+        archive = pooch.retrieve(
+            url,
+            known_hash=spec.archive_hash,
+            fname=fname,
+            path=dest,
+            progressbar=env_flag("COURSE_PROGRESS", True),
+        )
     except ValueError as e:
         raise DataError(
             f"The download of {url} does not match its published hash ({e}). The archive was "
@@ -437,8 +426,10 @@ def _download(spec: Dataset) -> Path:
         inner.rename(final)
     except (shutil.ReadError, EOFError, OSError) as e:
         Path(archive).unlink(missing_ok=True)
-        raise DataError(f"The archive {archive} from {url} is damaged ({e}); it was deleted. "
-                        "Run again to download it anew.") from None
+        raise DataError(
+            f"The archive {archive} from {url} is damaged ({e}); it was deleted. "
+            "Run again to download it anew."
+        ) from None
     except DataError:
         Path(archive).unlink(missing_ok=True)
         raise
@@ -446,11 +437,6 @@ def _download(spec: Dataset) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     Path(archive).unlink(missing_ok=True)
     return final
-
-
-def show_progress() -> bool:
-    """Show progress bars (downloads, training) unless the environment says `COURSE_PROGRESS=0`."""
-    return os.environ.get("COURSE_PROGRESS", "1") != "0"
 
 
 # --------------------------------------------------------------------------- checks
@@ -478,8 +464,9 @@ def load_movielens(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     movies: movieId (int32), title (str), genres (str, `|`-separated).
     """
     folder = find_dataset("ml-latest-small", path)
-    ratings = pd.read_csv(folder / "ratings.csv",
-                          dtype={"userId": "int32", "movieId": "int32", "rating": "float32"})
+    ratings = pd.read_csv(
+        folder / "ratings.csv", dtype={"userId": "int32", "movieId": "int32", "rating": "float32"}
+    )
     check_columns(ratings, ["userId", "movieId", "rating", "timestamp"], folder / "ratings.csv")
     ratings["timestamp"] = pd.to_datetime(ratings["timestamp"], unit="s", utc=True)
     movies = pd.read_csv(folder / "movies.csv", dtype={"movieId": "int32"})
@@ -488,19 +475,41 @@ def load_movielens(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
 
 
 ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
-    "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 
 
 def _read_udata(file: Path) -> pd.DataFrame:
-    df = pd.read_csv(file, sep="\t", header=None, names=["userId", "movieId", "rating", "timestamp"],
-                     dtype={"userId": "int32", "movieId": "int32", "rating": "float32",
-                            "timestamp": "int64"})
+    df = pd.read_csv(
+        file,
+        sep="\t",
+        header=None,
+        names=["userId", "movieId", "rating", "timestamp"],
+        dtype={"userId": "int32", "movieId": "int32", "rating": "float32", "timestamp": "int64"},
+    )
     if df.isna().any().any():
-        raise DataError(f"{file} has missing values: expected 4 tab-separated columns "
-                        "user item rating timestamp on every line.")
+        raise DataError(
+            f"{file} has missing values: expected 4 tab-separated columns "
+            "user item rating timestamp on every line."
+        )
     df["timestamp"] = pd.to_datetime(df["timestamp"], unit="s", utc=True)
     return df
 
@@ -514,8 +523,14 @@ def load_ml100k(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd
     folder = find_dataset("ml-100k", path)
     ratings = _read_udata(folder / "u.data")
     cols = ["movieId", "title", "release_date", "video_release_date", "url", *ML100K_GENRES]
-    movies = pd.read_csv(folder / "u.item", sep="|", header=None, names=cols, encoding="latin-1",
-                         dtype={"movieId": "int32"})
+    movies = pd.read_csv(
+        folder / "u.item",
+        sep="|",
+        header=None,
+        names=cols,
+        encoding="latin-1",
+        dtype={"movieId": "int32"},
+    )
     movies = movies.drop(columns="video_release_date")
     movies["release_date"] = pd.to_datetime(movies["release_date"], format="%d-%b-%Y")
     flags = movies[ML100K_GENRES].astype(bool)
@@ -523,8 +538,9 @@ def load_ml100k(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd
     return ratings, movies
 
 
-def load_ml100k_split(split: str = "u1", path: str | os.PathLike | None = None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_ml100k_split(
+    split: str = "u1", path: str | os.PathLike | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One of ML-100K's standard splits (`u1`..`u5`, `ua`, `ub`): `(train, test)` ratings."""
     folder = find_dataset("ml-100k", path)
     if f"{split}.base" not in DATASETS["ml-100k"].files:
@@ -551,12 +567,15 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m course_utils.data [list | fetch NAME ...]`: where each data set is, or fetch some."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m course_utils.data",
-                                     description="Where each course data set is, or download some.")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.data",
+        description="Where each course data set is, or download some.",
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("list", help="where each data set was found (the default)")
     sub.add_parser("fetch", help="find or download data sets").add_argument(
-        "names", nargs="+", choices=list(DATASETS), metavar="NAME", help=", ".join(DATASETS))
+        "names", nargs="+", choices=list(DATASETS), metavar="NAME", help=", ".join(DATASETS)
+    )
     args = parser.parse_args(argv)
     download = args.command == "fetch"
     names = args.names if download else list(DATASETS)

@@ -103,16 +103,20 @@ def _check_header(df: pd.DataFrame, expected: list[str], file: Path) -> None:
     check_columns(df, expected, file)
     extra = [c for c in df.columns if c not in expected]
     if extra:
-        raise DataError(f"{file} has unexpected column(s) {extra}; Kaggle's file has exactly "
-                        f"{expected}. Is it the right file?")
+        raise DataError(
+            f"{file} has unexpected column(s) {extra}; Kaggle's file has exactly "
+            f"{expected}. Is it the right file?"
+        )
 
 
 def _check_values(df: pd.DataFrame, col: str, allowed: Iterable, file: Path) -> None:
     bad = ~df[col].isin(list(allowed))
     if bad.any():
-        raise DataError(f"{file}, column {col!r}: unexpected value(s) "
-                        f"{sorted(map(str, df.loc[bad, col].unique()))[:5]} "
-                        f"(allowed: {list(allowed)}), first at data row {int(np.argmax(bad)) + 1}.")
+        raise DataError(
+            f"{file}, column {col!r}: unexpected value(s) "
+            f"{sorted(map(str, df.loc[bad, col].unique()))[:5]} "
+            f"(allowed: {list(allowed)}), first at data row {int(np.argmax(bad)) + 1}."
+        )
 
 
 def _parse_dates(df: pd.DataFrame, file: Path, col: str = "Date") -> pd.Series:
@@ -129,8 +133,11 @@ def _state_holiday(df: pd.DataFrame, file: Path) -> pd.Series:
     return s
 
 
-def read_train(file: str | os.PathLike, expected_rows: int | None = KAGGLE_TRAIN_ROWS,
-               stores: Iterable[int] | None = None) -> pd.DataFrame:
+def read_train(
+    file: str | os.PathLike,
+    expected_rows: int | None = KAGGLE_TRAIN_ROWS,
+    stores: Iterable[int] | None = None,
+) -> pd.DataFrame:
     """Kaggle's `train.csv`, checked (it has no published hash, so we check its content).
 
     Checks the exact header, types, value sets (StateHoliday '0'/'a'/'b'/'c', 0/1 flags,
@@ -155,11 +162,14 @@ def read_train(file: str | os.PathLike, expected_rows: int | None = KAGGLE_TRAIN
     df["StateHoliday"] = _state_holiday(df, file)
     df["Date"] = _parse_dates(df, file)
     if df["Date"].min() < TRAIN_START or df["Date"].max() > TRAIN_END:
-        raise DataError(f"{file}, column 'Date': dates run {df['Date'].min().date()}.."
-                        f"{df['Date'].max().date()}, outside Kaggle's 2013-01-01..2015-07-31.")
+        raise DataError(
+            f"{file}, column 'Date': dates run {df['Date'].min().date()}.."
+            f"{df['Date'].max().date()}, outside Kaggle's 2013-01-01..2015-07-31."
+        )
     if (df["Date"].dt.day_of_week + 1 != df["DayOfWeek"]).any():
-        raise DataError(f"{file}, column 'DayOfWeek': must be 1 (Monday) .. 7 (Sunday) "
-                        "matching the Date.")
+        raise DataError(
+            f"{file}, column 'DayOfWeek': must be 1 (Monday) .. 7 (Sunday) matching the Date."
+        )
     if stores is not None:
         _check_values(df, "Store", stores, file)
     return df
@@ -189,8 +199,7 @@ def read_store(file: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
-def read_store_states(file: str | os.PathLike, stores: Iterable[int] | None = None
-                      ) -> pd.DataFrame:
+def read_store_states(file: str | os.PathLike, stores: Iterable[int] | None = None) -> pd.DataFrame:
     """`store_states.csv`: `Store`, `State` (a state code, or "HB,NI").
 
     With `stores`, checks that every store has exactly one known state.
@@ -210,8 +219,9 @@ def read_store_states(file: str | os.PathLike, stores: Iterable[int] | None = No
             )
         dupes = df["Store"][df["Store"].duplicated()]
         if len(dupes):
-            raise DataError(f"{file}, column 'Store': stores listed twice, e.g. "
-                            f"{dupes.head(5).tolist()}.")
+            raise DataError(
+                f"{file}, column 'Store': stores listed twice, e.g. {dupes.head(5).tolist()}."
+            )
     return df
 
 
@@ -223,8 +233,9 @@ def _find_extra(folders: list[Path], names: list[str]) -> Path | None:
     return None
 
 
-def _locate_extra(folders: Path | list[Path], what: str, folder_layout: str
-                  ) -> tuple[list[Path], Path]:
+def _locate_extra(
+    folders: Path | list[Path], what: str, folder_layout: str
+) -> tuple[list[Path], Path]:
     """The first `<what>.csv` (fast.ai's bundle) or `<what>/` folder in `folders`."""
     folders = [folders] if isinstance(folders, Path) else folders
     found = _find_extra(folders, [f"{what}.csv", what])
@@ -251,8 +262,9 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
     of `folders` that has either. `states` (codes as in store_states.csv) must all be there,
     as must the national series `Rossmann_DE`.
     """
-    folders, found = _locate_extra(folders, "googletrend",
-                                   "a folder googletrend/ with Rossmann_DE*.csv")
+    folders, found = _locate_extra(
+        folders, "googletrend", "a folder googletrend/ with Rossmann_DE*.csv"
+    )
     if found.is_file():
         df = _read_csv(found)
         _check_header(df, ["file", "week", "trend"], found)
@@ -261,8 +273,10 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
         for f in sorted(found.glob("Rossmann_DE*.csv")):
             part = _read_csv(f)
             if len(part.columns) != 2 or part.columns[0] not in ("Woche", "Week"):
-                raise DataError(f"{f}: expected Google Trends' 2-column export with header "
-                                f"'Woche,...' (week, interest); got columns {list(part.columns)}.")
+                raise DataError(
+                    f"{f}: expected Google Trends' 2-column export with header "
+                    f"'Woche,...' (week, interest); got columns {list(part.columns)}."
+                )
             parts.append(part.set_axis(["week", "trend"], axis=1).assign(file=f.stem))
         if not parts:
             raise _extras_missing("googletrend", folders, f"Rossmann_DE*.csv files in {found}")
@@ -271,11 +285,12 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
     need = ["Rossmann_DE"] + [f"Rossmann_DE_{base_state(s)}" for s in sorted(set(states))]
     missing = [n for n in need if n not in have]
     if missing:
-        raise DataError(f"{found}, column 'file': no Google Trends series for {missing} "
-                        f"(expected {', '.join(n + '.csv' for n in missing)}).")
+        raise DataError(
+            f"{found}, column 'file': no Google Trends series for {missing} "
+            f"(expected {', '.join(n + '.csv' for n in missing)})."
+        )
     if not df["week"].astype(str).str.fullmatch(r"\d{4}-\d\d-\d\d - \d{4}-\d\d-\d\d").all():
-        raise DataError(f"{found}, column 'week': weeks must look like "
-                        "'2012-12-02 - 2012-12-08'.")
+        raise DataError(f"{found}, column 'week': weeks must look like '2012-12-02 - 2012-12-08'.")
     return df
 
 
@@ -286,8 +301,9 @@ def read_weather(folders: Path | list[Path], states: Iterable[str] = ()) -> pd.D
     state, ';'-separated, named by `STATE_NAMES`). `states` (codes as in store_states.csv)
     must all have weather. Date is parsed to datetime64.
     """
-    folders, found = _locate_extra(folders, "weather",
-                                   "a folder weather/ with one <StateName>.csv per state")
+    folders, found = _locate_extra(
+        folders, "weather", "a folder weather/ with one <StateName>.csv per state"
+    )
     if found.is_file():
         df = _read_csv(found)
         check_columns(df, ["file", *WEATHER_COLUMNS], found)
@@ -306,8 +322,10 @@ def read_weather(folders: Path | list[Path], states: Iterable[str] = ()) -> pd.D
     have = set(df["file"])
     missing = sorted({STATE_NAMES[base_state(s)] for s in states} - have)
     if missing:
-        raise DataError(f"{found}, column 'file': no weather for state(s) {missing} "
-                        f"(expected {', '.join(m + '.csv' for m in missing)}).")
+        raise DataError(
+            f"{found}, column 'file': no weather for state(s) {missing} "
+            f"(expected {', '.join(m + '.csv' for m in missing)})."
+        )
     return df
 
 
@@ -359,36 +377,51 @@ def fetch_kaggle(dest: str | os.PathLike | None = None, timeout: float = 1800) -
     if exe is None:
         raise DataError("The `kaggle` command is not installed.\n" + kaggle_instructions(dest))
     if not _kaggle_credentials():
-        raise DataError("No Kaggle API token found (~/.kaggle/kaggle.json or KAGGLE_USERNAME/"
-                        "KAGGLE_KEY).\n" + kaggle_instructions(dest))
+        raise DataError(
+            "No Kaggle API token found (~/.kaggle/kaggle.json or KAGGLE_USERNAME/"
+            "KAGGLE_KEY).\n" + kaggle_instructions(dest)
+        )
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [exe, "competitions", "download", "-c", KAGGLE_COMPETITION, "-p", str(dest)]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise DataError(f"Running {' '.join(cmd)} failed: {e}\n" + kaggle_instructions(dest)
-                        ) from None
+        raise DataError(
+            f"Running {' '.join(cmd)} failed: {e}\n" + kaggle_instructions(dest)
+        ) from None
     if res.returncode != 0:
         msg = (res.stderr or res.stdout).strip()[-800:]
-        hint = (" (403 Forbidden usually means the competition rules were not accepted yet)"
-                if "403" in msg else "")
-        raise DataError(f"`{' '.join(cmd)}` failed with exit code {res.returncode}{hint}:\n"
-                        f"{msg}\n" + kaggle_instructions(dest))
+        hint = (
+            " (403 Forbidden usually means the competition rules were not accepted yet)"
+            if "403" in msg
+            else ""
+        )
+        raise DataError(
+            f"`{' '.join(cmd)}` failed with exit code {res.returncode}{hint}:\n"
+            f"{msg}\n" + kaggle_instructions(dest)
+        )
     for archive in sorted(dest.glob("*.zip")):  # replace every file: an old one may be truncated
         try:
             with zipfile.ZipFile(archive) as z:
                 for member in (m for m in z.namelist() if Path(m).name == m):
-                    with z.open(member) as src, atomic_write(dest / member) as tmp, \
-                            open(tmp, "wb") as out:
+                    with (
+                        z.open(member) as src,
+                        atomic_write(dest / member) as tmp,
+                        open(tmp, "wb") as out,
+                    ):
                         shutil.copyfileobj(src, out)
         except (zipfile.BadZipFile, EOFError, zlib.error) as e:
             archive.unlink()
-            raise DataError(f"{archive} from Kaggle is damaged ({e}); it was deleted, the files "
-                            "already there were kept. Run fetch_kaggle() again.") from None
+            raise DataError(
+                f"{archive} from Kaggle is damaged ({e}); it was deleted, the files "
+                "already there were kept. Run fetch_kaggle() again."
+            ) from None
     train = dest / "train.csv"
     if not train.is_file():
-        raise DataError(f"The Kaggle download finished but {train} is not there; found "
-                        f"{sorted(p.name for p in dest.iterdir())}.\n" + kaggle_instructions(dest))
+        raise DataError(
+            f"The Kaggle download finished but {train} is not there; found "
+            f"{sorted(p.name for p in dest.iterdir())}.\n" + kaggle_instructions(dest)
+        )
     return train
 
 
@@ -418,8 +451,10 @@ class RossmannData:
     def banner(self) -> str:
         """A boxed notice of which train.csv this is (loud when simulated)."""
         if not self.simulated:
-            lines = [f"Real Kaggle train.csv: {self.train_file}",
-                     f"{len(self.train):,} rows; metrics are comparable to the 2018 lesson."]
+            lines = [
+                f"Real Kaggle train.csv: {self.train_file}",
+                f"{len(self.train):,} rows; metrics are comparable to the 2018 lesson.",
+            ]
         else:
             lines = [
                 "SIMULATED DATA - NOT KAGGLE'S train.csv",
@@ -437,9 +472,14 @@ class RossmannData:
         return "\n".join([edge, *[f"# {line:<{width}} #" for line in lines], edge])
 
 
-def load_rossmann(path: str | os.PathLike | None = None, train: str | os.PathLike = "auto",
-                  sim_params: object | None = None, cache_dir: str | os.PathLike | None = None,
-                  verify: bool = True, verbose: bool = True) -> RossmannData:
+def load_rossmann(
+    path: str | os.PathLike | None = None,
+    train: str | os.PathLike = "auto",
+    sim_params: object | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    verify: bool = True,
+    verbose: bool = True,
+) -> RossmannData:
     """Load every Rossmann table; simulate `train.csv` when the real one is absent.
 
     Args:
@@ -476,30 +516,42 @@ def load_rossmann(path: str | os.PathLike | None = None, train: str | os.PathLik
         train_file = None if train == "simulated" else find_train_csv(path)
         simulated = train_file is None
         if simulated and train == "real":
-            raise DataError("Kaggle's train.csv was not found in "
-                            f"{[str(f) for f in candidate_folders('rossmann', path)]}.\n"
-                            + kaggle_instructions())
+            raise DataError(
+                "Kaggle's train.csv was not found in "
+                f"{[str(f) for f in candidate_folders('rossmann', path)]}.\n"
+                + kaggle_instructions()
+            )
     params = None
     if simulated:
-
         params = sim_params or rossmann_sim.SimParams()
         train_file = rossmann_sim.simulated_train_csv(
-            store, store_states, googletrend, weather, params, cache_dir=cache_dir,
-            verbose=verbose)
+            store, store_states, googletrend, weather, params, cache_dir=cache_dir, verbose=verbose
+        )
         expected = rossmann_sim.expected_rows(store, params)
     df = read_train(train_file, expected_rows=expected, stores=store["Store"])
-    return RossmannData(train=df, test=test, store=store, store_states=store_states,
-                        state_names=state_names(), googletrend=googletrend, weather=weather,
-                        train_file=train_file, simulated=simulated, sim_params=params)
+    return RossmannData(
+        train=df,
+        test=test,
+        store=store,
+        store_states=store_states,
+        state_names=state_names(),
+        googletrend=googletrend,
+        weather=weather,
+        train_file=train_file,
+        simulated=simulated,
+        sim_params=params,
+    )
 
 
 # --------------------------------------------------------------------------- store-day gaps
 
 
-def close_gaps(events: pd.DataFrame, store_states: pd.DataFrame,
-               same_day: Iterable[str] = ("Promo",),
-               same_state_day: Iterable[str] = ("StateHoliday", "SchoolHoliday")
-               ) -> pd.DataFrame:
+def close_gaps(
+    events: pd.DataFrame,
+    store_states: pd.DataFrame,
+    same_day: Iterable[str] = ("Promo",),
+    same_state_day: Iterable[str] = ("StateHoliday", "SchoolHoliday"),
+) -> pd.DataFrame:
     """Give every store one row per day, from its first row to the last date in `events`.
 
     180 stores have no rows from 2014-07-01 to 2014-12-31, and the 259 stores missing from
@@ -516,8 +568,12 @@ def close_gaps(events: pd.DataFrame, store_states: pd.DataFrame,
     lengths = ((end - first).dt.days + 1).to_numpy()
     starts = np.repeat(first.to_numpy(), lengths)
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    grid = pd.DataFrame({"Store": np.repeat(first.index.to_numpy(), lengths),
-                         "Date": starts + offsets.astype("timedelta64[D]")})
+    grid = pd.DataFrame(
+        {
+            "Store": np.repeat(first.index.to_numpy(), lengths),
+            "Date": starts + offsets.astype("timedelta64[D]"),
+        }
+    )
     grid["Date"] = grid["Date"].astype(events["Date"].dtype)
     out = grid.merge(events, how="left", on=["Store", "Date"], indicator=True)
     out["Filled"] = out.pop("_merge") == "left_only"
@@ -529,8 +585,11 @@ def close_gaps(events: pd.DataFrame, store_states: pd.DataFrame,
     for c in same_state_day:
         by_state_day = events.assign(State=ev_state).groupby(["State", "Date"])[c].max()
         key = pd.MultiIndex.from_arrays([state, out["Date"]])
-        out[c] = out[c].fillna(pd.Series(by_state_day.reindex(key).to_numpy(), index=out.index)
-                               ).fillna(0)
+        out[c] = (
+            out[c]
+            .fillna(pd.Series(by_state_day.reindex(key).to_numpy(), index=out.index))
+            .fillna(0)
+        )
     for c in [*same_day, *same_state_day]:
         out[c] = out[c].astype(events[c].dtype)
     return out

@@ -5,24 +5,72 @@ from __future__ import annotations
 
 import pandas as pd
 
-TRAIN_COLUMNS = ["Store", "DayOfWeek", "Date", "Sales", "Customers", "Open", "Promo",
-                 "StateHoliday", "SchoolHoliday"]
-TEST_COLUMNS = ["Id", "Store", "DayOfWeek", "Date", "Open", "Promo", "StateHoliday",
-                "SchoolHoliday"]
-STORE_COLUMNS = ["Store", "StoreType", "Assortment", "CompetitionDistance",
-                 "CompetitionOpenSinceMonth", "CompetitionOpenSinceYear", "Promo2",
-                 "Promo2SinceWeek", "Promo2SinceYear", "PromoInterval"]
-WEATHER_COLUMNS = ["Date", "Max_TemperatureC", "Mean_TemperatureC", "Min_TemperatureC",
-                   "Max_Humidity", "Mean_Humidity", "Min_Humidity", "Max_Wind_SpeedKm_h",
-                   "Mean_Wind_SpeedKm_h", "Precipitationmm", "CloudCover", "Events"]
+TRAIN_COLUMNS = [
+    "Store",
+    "DayOfWeek",
+    "Date",
+    "Sales",
+    "Customers",
+    "Open",
+    "Promo",
+    "StateHoliday",
+    "SchoolHoliday",
+]
+TEST_COLUMNS = [
+    "Id",
+    "Store",
+    "DayOfWeek",
+    "Date",
+    "Open",
+    "Promo",
+    "StateHoliday",
+    "SchoolHoliday",
+]
+STORE_COLUMNS = [
+    "Store",
+    "StoreType",
+    "Assortment",
+    "CompetitionDistance",
+    "CompetitionOpenSinceMonth",
+    "CompetitionOpenSinceYear",
+    "Promo2",
+    "Promo2SinceWeek",
+    "Promo2SinceYear",
+    "PromoInterval",
+]
+WEATHER_COLUMNS = [
+    "Date",
+    "Max_TemperatureC",
+    "Mean_TemperatureC",
+    "Min_TemperatureC",
+    "Max_Humidity",
+    "Mean_Humidity",
+    "Min_Humidity",
+    "Max_Wind_SpeedKm_h",
+    "Mean_Wind_SpeedKm_h",
+    "Precipitationmm",
+    "CloudCover",
+    "Events",
+]
 STATE_HOLIDAY_CODES = ("0", "a", "b", "c")  # none, public holiday, Easter, Christmas
 
 # The 16 German states: code -> the name used in the weather file names (state_names.csv).
 STATE_NAMES: dict[str, str] = {
-    "BW": "BadenWuerttemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg",
-    "HB": "Bremen", "HH": "Hamburg", "HE": "Hessen", "MV": "MecklenburgVorpommern",
-    "NI": "Niedersachsen", "NW": "NordrheinWestfalen", "RP": "RheinlandPfalz",
-    "SL": "Saarland", "SN": "Sachsen", "ST": "SachsenAnhalt", "SH": "SchleswigHolstein",
+    "BW": "BadenWuerttemberg",
+    "BY": "Bayern",
+    "BE": "Berlin",
+    "BB": "Brandenburg",
+    "HB": "Bremen",
+    "HH": "Hamburg",
+    "HE": "Hessen",
+    "MV": "MecklenburgVorpommern",
+    "NI": "Niedersachsen",
+    "NW": "NordrheinWestfalen",
+    "RP": "RheinlandPfalz",
+    "SL": "Saarland",
+    "SN": "Sachsen",
+    "ST": "SachsenAnhalt",
+    "SH": "SchleswigHolstein",
     "TH": "Thueringen",
 }
 # store_states.csv merges Bremen into Lower Saxony ("HB,NI"); like the 2018 notebook we use

@@ -46,8 +46,15 @@ from dateutil.easter import easter
 from course_utils.data import DataError, atomic_write, data_dir
 from course_utils.data.rossmann_schema import STATE_NAMES, TRAIN_COLUMNS, base_state
 
-__all__ = ["SIM_VERSION", "SimParams", "describe_params", "expected_rows", "noise_floor",
-           "simulate_train", "simulated_train_csv"]
+__all__ = [
+    "SIM_VERSION",
+    "SimParams",
+    "describe_params",
+    "expected_rows",
+    "noise_floor",
+    "simulate_train",
+    "simulated_train_csv",
+]
 
 SIM_VERSION = 1  # bump when the simulation code changes what it writes
 
@@ -69,26 +76,34 @@ class SimParams:
     gap_stores: int = _p(180, "stores with no rows from gap_start to gap_end (Kaggle quirk)")
     gap_start: str = _p("2014-07-01", "first day of the gap")
     gap_end: str = _p("2014-12-31", "last day of the gap")
-    missing_rows: list = _p([[988, "2013-01-01"]],
-                            "single (store, date) rows absent, as in Kaggle's file")
+    missing_rows: list = _p(
+        [[988, "2013-01-01"]], "single (store, date) rows absent, as in Kaggle's file"
+    )
     # --- store level
     base_sales: float = _p(5800.0, "typical daily sales of a type-a store on an ordinary day")
-    store_type_effect: dict = _p({"a": 0.0, "b": 0.45, "c": 0.02, "d": 0.05},
-                                 "log effect of StoreType (b: large stores)")
-    assortment_effect: dict = _p({"a": 0.0, "b": 0.10, "c": 0.08},
-                                 "log effect of Assortment (b extra, c extended)")
+    store_type_effect: dict = _p(
+        {"a": 0.0, "b": 0.45, "c": 0.02, "d": 0.05}, "log effect of StoreType (b: large stores)"
+    )
+    assortment_effect: dict = _p(
+        {"a": 0.0, "b": 0.10, "c": 0.08}, "log effect of Assortment (b extra, c extended)"
+    )
     distance_effect: float = _p(-0.04, "per standard deviation of log(CompetitionDistance)")
     store_sd: float = _p(0.30, "sd of each store's own level (unobserved, learnable)")
     state_sd: float = _p(0.05, "sd of each state's own level")
     growth_mean: float = _p(0.02, "mean yearly growth of a store (log per year)")
     growth_sd: float = _p(0.02, "sd of the yearly growth across stores")
     # --- calendar
-    dow_effect: list = _p([0.12, 0.01, -0.02, -0.04, 0.02, -0.08, 0.10],
-                          "Monday..Sunday (Sunday only matters for stores open on Sundays)")
-    dow_effect_type_b: list = _p([-0.06, -0.02, 0.0, 0.0, 0.0, 0.06, 0.15],
-                                 "added for StoreType b (busy at weekends)")
-    month_effect: list = _p([-0.05, -0.06, -0.02, 0.0, 0.0, 0.0, 0.02, -0.01, -0.02, -0.02,
-                             0.01, 0.08], "January..December")
+    dow_effect: list = _p(
+        [0.12, 0.01, -0.02, -0.04, 0.02, -0.08, 0.10],
+        "Monday..Sunday (Sunday only matters for stores open on Sundays)",
+    )
+    dow_effect_type_b: list = _p(
+        [-0.06, -0.02, 0.0, 0.0, 0.0, 0.06, 0.15], "added for StoreType b (busy at weekends)"
+    )
+    month_effect: list = _p(
+        [-0.05, -0.06, -0.02, 0.0, 0.0, 0.0, 0.02, -0.01, -0.02, -0.02, 0.01, 0.08],
+        "January..December",
+    )
     christmas_boost: float = _p(0.35, "extra on 23 December, ramping up from 0")
     christmas_days: int = _p(12, "length of the pre-Christmas ramp in days")
     short_day_effect: float = _p(-0.30, "24 and 31 December (shops close early)")
@@ -120,8 +135,9 @@ class SimParams:
     open_zero_sales_rows: int = _p(54, "open store-days with zero sales (Kaggle quirk)")
     # --- customers
     basket: float = _p(9.5, "average sale per customer of a type-a store")
-    basket_type_effect: dict = _p({"a": 0.0, "b": -0.55, "c": 0.0, "d": 0.15},
-                                  "log effect of StoreType on the basket")
+    basket_type_effect: dict = _p(
+        {"a": 0.0, "b": -0.55, "c": 0.0, "d": 0.15}, "log effect of StoreType on the basket"
+    )
     basket_sd: float = _p(0.10, "sd of each store's own basket (log)")
     promo_basket_effect: float = _p(-0.05, "promotions bring more, smaller baskets")
     customer_noise_sd: float = _p(0.04, "day-to-day noise of customers per sale (log)")
@@ -192,18 +208,23 @@ def _state_calendar(code: str, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.
     return codes, school_flag
 
 
-def _weather_arrays(weather: pd.DataFrame, name: str, dates: pd.DatetimeIndex
-                    ) -> dict[str, np.ndarray]:
+def _weather_arrays(
+    weather: pd.DataFrame, name: str, dates: pd.DatetimeIndex
+) -> dict[str, np.ndarray]:
     w = weather[weather["file"] == name].set_index("Date").reindex(dates)
     if w["Max_TemperatureC"].isna().any():
         first = w.index[w["Max_TemperatureC"].isna()][0].date()
-        raise DataError(f"Weather for {name} lacks Max_TemperatureC on {first}; the simulator "
-                        "needs every day from 2013-01-01 to 2015-07-31.")
+        raise DataError(
+            f"Weather for {name} lacks Max_TemperatureC on {first}; the simulator "
+            "needs every day from 2013-01-01 to 2015-07-31."
+        )
     events = w["Events"].fillna("").astype(str)
-    return {"max_temp": w["Max_TemperatureC"].to_numpy(float),
-            "rain": events.str.contains("Rain").to_numpy(),
-            "snow": events.str.contains("Snow").to_numpy(),
-            "storm": events.str.contains("Thunderstorm").to_numpy()}
+    return {
+        "max_temp": w["Max_TemperatureC"].to_numpy(float),
+        "rain": events.str.contains("Rain").to_numpy(),
+        "snow": events.str.contains("Snow").to_numpy(),
+        "storm": events.str.contains("Thunderstorm").to_numpy(),
+    }
 
 
 def _log_trend(googletrend: pd.DataFrame, file: str, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -222,9 +243,13 @@ def _log_trend(googletrend: pd.DataFrame, file: str, dates: pd.DatetimeIndex) ->
 # --------------------------------------------------------------------------- the simulation
 
 
-def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
-                   googletrend: pd.DataFrame, weather: pd.DataFrame,
-                   params: SimParams | None = None) -> pd.DataFrame:
+def simulate_train(
+    store: pd.DataFrame,
+    store_states: pd.DataFrame,
+    googletrend: pd.DataFrame,
+    weather: pd.DataFrame,
+    params: SimParams | None = None,
+) -> pd.DataFrame:
     """A train.csv-shaped table for the stores of `store`, as Kaggle's file would have it.
 
     Schema: Store, DayOfWeek (1 = Monday), Date, Sales, Customers, Open, Promo,
@@ -244,8 +269,10 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     state_of = store_states.set_index("Store")["State"]
     states = st["Store"].map(state_of)
     if states.isna().any():
-        raise DataError(f"store_states.csv, column 'Store': no state for store(s) "
-                        f"{st['Store'][states.isna()].head(5).tolist()}.")
+        raise DataError(
+            f"store_states.csv, column 'Store': no state for store(s) "
+            f"{st['Store'][states.isna()].head(5).tolist()}."
+        )
     uniq = sorted(states.unique())
     s_idx = states.map({s: i for i, s in enumerate(uniq)}).to_numpy()
 
@@ -254,20 +281,29 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     hol_code = np.stack([c for c, _ in cal])
     school = np.stack([f for _, f in cal])
     wx = [_weather_arrays(weather, STATE_NAMES[base_state(s)], dates) for s in uniq]
-    trend = np.stack([_log_trend(googletrend, f"Rossmann_DE_{base_state(s)}", dates)
-                      for s in uniq])
+    trend = np.stack([_log_trend(googletrend, f"Rossmann_DE_{base_state(s)}", dates) for s in uniq])
     trend_de = _log_trend(googletrend, "Rossmann_DE", dates)
     hol = hol_code != "0"
     before = np.zeros_like(hol)
     before[:, :-1] = hol[:, 1:] & ~hol[:, :-1]
     after = np.zeros_like(hol)
     after[:, 1:] = hol[:, :-1] & ~hol[:, 1:]
-    weather_eff = np.stack([
-        p.rain_effect * w["rain"] + p.snow_effect * w["snow"] + p.storm_effect * w["storm"]
-        + p.heat_effect * np.maximum(0, w["max_temp"] - p.heat_threshold) for w in wx])
-    state_eff = (p.school_holiday_effect * school + p.before_holiday_effect * before
-                 + p.after_holiday_effect * after + weather_eff
-                 + p.trend_elasticity * trend)  # (n_states, n_days)
+    weather_eff = np.stack(
+        [
+            p.rain_effect * w["rain"]
+            + p.snow_effect * w["snow"]
+            + p.storm_effect * w["storm"]
+            + p.heat_effect * np.maximum(0, w["max_temp"] - p.heat_threshold)
+            for w in wx
+        ]
+    )
+    state_eff = (
+        p.school_holiday_effect * school
+        + p.before_holiday_effect * before
+        + p.after_holiday_effect * after
+        + weather_eff
+        + p.trend_elasticity * trend
+    )  # (n_states, n_days)
 
     # ---- calendar: (n_days,) arrays
     dow = dates.day_of_week.to_numpy()  # Monday = 0
@@ -281,9 +317,14 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     day = dates.day.to_numpy()
     ramp = np.clip(1 - (24 - day) / p.christmas_days, 0, 1) * (dec & (day < 24))
     short = dec & ((day == 24) | (day == 31))
-    day_eff = (month + p.christmas_boost * ramp + p.short_day_effect * short
-               + p.promo_effect * promo + p.promo_monday_effect * (promo & (dow == 0))
-               + p.national_trend_elasticity * trend_de)
+    day_eff = (
+        month
+        + p.christmas_boost * ramp
+        + p.short_day_effect * short
+        + p.promo_effect * promo
+        + p.promo_monday_effect * (promo & (dow == 0))
+        + p.national_trend_elasticity * trend_de
+    )
 
     # ---- store attributes: (n_stores,) arrays; random draws in a fixed order
     store_level = rng.normal(0, p.store_sd, n)
@@ -293,39 +334,78 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     stype = st["StoreType"].to_numpy()
     dist = st["CompetitionDistance"].fillna(100_000.0).to_numpy(float)
     log_d = np.log(dist)
-    level = (math.log(p.base_sales) + st["StoreType"].map(p.store_type_effect).to_numpy()
-             + st["Assortment"].map(p.assortment_effect).to_numpy()
-             + p.distance_effect * (log_d - log_d.mean()) / (log_d.std() or 1.0)
-             + store_level + state_level)
+    level = (
+        math.log(p.base_sales)
+        + st["StoreType"].map(p.store_type_effect).to_numpy()
+        + st["Assortment"].map(p.assortment_effect).to_numpy()
+        + p.distance_effect * (log_d - log_d.mean()) / (log_d.std() or 1.0)
+        + store_level
+        + state_level
+    )
     dow_tab = np.asarray(p.dow_effect)[None, :] + np.outer(stype == "b", p.dow_effect_type_b)
 
     # competition: fades in over competition_ramp_months after the competitor opened
     has_open = st["CompetitionOpenSinceYear"].notna().to_numpy()
-    opened = pd.to_datetime(pd.DataFrame({
-        "year": st["CompetitionOpenSinceYear"].fillna(1900).astype(int),
-        "month": st["CompetitionOpenSinceMonth"].fillna(1).astype(int), "day": 15}))
-    months_open = (dates.to_numpy()[None, :] - opened.to_numpy()[:, None]) / np.timedelta64(1, "D") / 30.44
-    comp_ramp = np.where(has_open[:, None], np.clip(months_open / p.competition_ramp_months, 0, 1), 1)
+    opened = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": st["CompetitionOpenSinceYear"].fillna(1900).astype(int),
+                "month": st["CompetitionOpenSinceMonth"].fillna(1).astype(int),
+                "day": 15,
+            }
+        )
+    )
+    months_open = (
+        (dates.to_numpy()[None, :] - opened.to_numpy()[:, None]) / np.timedelta64(1, "D") / 30.44
+    )
+    comp_ramp = np.where(
+        has_open[:, None], np.clip(months_open / p.competition_ramp_months, 0, 1), 1
+    )
     comp = p.competition_effect * np.exp(-dist / p.competition_reach_m)[:, None] * comp_ramp
 
     # Promo2: from the Monday of Promo2SinceWeek, in the months of PromoInterval
-    months = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6, "Jul": 7, "Aug": 8,
-              "Sept": 9, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+    months = {
+        "Jan": 1,
+        "Feb": 2,
+        "Mar": 3,
+        "Apr": 4,
+        "May": 5,
+        "Jun": 6,
+        "Jul": 7,
+        "Aug": 8,
+        "Sept": 9,
+        "Sep": 9,
+        "Oct": 10,
+        "Nov": 11,
+        "Dec": 12,
+    }
     promo2 = np.zeros((n, n_days), dtype=bool)
     for i, row in enumerate(st.itertuples()):
         if row.Promo2 == 1 and isinstance(row.PromoInterval, str):
-            since = pd.Timestamp.fromisocalendar(int(row.Promo2SinceYear), int(row.Promo2SinceWeek), 1)
+            since = pd.Timestamp.fromisocalendar(
+                int(row.Promo2SinceYear), int(row.Promo2SinceWeek), 1
+            )
             in_months = np.isin(dates.month, [months[m] for m in row.PromoInterval.split(",")])
             promo2[i] = in_months & (dates >= since)
 
     # ---- expected log sales and the noisy draw: (n_stores, n_days)
-    log_mu = (level[:, None] + growth[:, None] * years[None, :] + dow_tab[:, dow]
-              + day_eff[None, :] + state_eff[s_idx] + comp + p.promo2_effect * promo2)
+    log_mu = (
+        level[:, None]
+        + growth[:, None] * years[None, :]
+        + dow_tab[:, dow]
+        + day_eff[None, :]
+        + state_eff[s_idx]
+        + comp
+        + p.promo2_effect * promo2
+    )
     noise = rng.normal(0, p.noise_sd, (n, n_days))
     sales = np.rint(np.exp(log_mu + noise))
-    log_basket = (math.log(p.basket) + st["StoreType"].map(p.basket_type_effect).to_numpy()
-                  + basket_own)[:, None] + p.promo_basket_effect * promo[None, :]
-    customers = np.rint(sales / np.exp(log_basket + rng.normal(0, p.customer_noise_sd, (n, n_days))))
+    log_basket = (
+        math.log(p.basket) + st["StoreType"].map(p.basket_type_effect).to_numpy() + basket_own
+    )[:, None] + p.promo_basket_effect * promo[None, :]
+    customers = np.rint(
+        sales / np.exp(log_basket + rng.normal(0, p.customer_noise_sd, (n, n_days)))
+    )
 
     # ---- openings: Sundays, holidays, refurbishments, random closures
     sunday_store = np.isin(stype, p.sunday_store_types)
@@ -334,10 +414,11 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     closed = (~sunday_store[:, None]) & ((dow == 6)[None, :] | hol[s_idx])
     n_refurb = round(p.refurb_share * n)
     lo, hi = p.refurb_days
-    for i, length in zip(rng.choice(n, n_refurb, replace=False),
-                         rng.integers(lo, hi + 1, n_refurb), strict=True):
+    for i, length in zip(
+        rng.choice(n, n_refurb, replace=False), rng.integers(lo, hi + 1, n_refurb), strict=True
+    ):
         first = rng.integers(0, n_days - length)
-        closed[i, first:first + length] = True
+        closed[i, first : first + length] = True
     closed |= rng.random((n, n_days)) < p.closure_prob
     open_ = ~closed
     sales[closed], customers[closed] = 0, 0
@@ -362,17 +443,19 @@ def simulate_train(store: pd.DataFrame, store_states: pd.DataFrame,
     grid_store = np.broadcast_to(st["Store"].to_numpy()[:, None], (n, n_days))
     grid_day = np.broadcast_to(np.arange(n_days)[None, :], (n, n_days))
     di = flat(grid_day)[k]
-    out = pd.DataFrame({
-        "Store": flat(grid_store)[k].astype(np.int64),
-        "DayOfWeek": (dow[di] + 1).astype(np.int64),
-        "Date": dates[di],
-        "Sales": flat(sales)[k].astype(np.int64),
-        "Customers": flat(customers)[k].astype(np.int64),
-        "Open": flat(open_)[k].astype(np.int64),
-        "Promo": promo[di].astype(np.int64),
-        "StateHoliday": flat(hol_code[s_idx])[k],
-        "SchoolHoliday": flat(school[s_idx])[k].astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "Store": flat(grid_store)[k].astype(np.int64),
+            "DayOfWeek": (dow[di] + 1).astype(np.int64),
+            "Date": dates[di],
+            "Sales": flat(sales)[k].astype(np.int64),
+            "Customers": flat(customers)[k].astype(np.int64),
+            "Open": flat(open_)[k].astype(np.int64),
+            "Promo": promo[di].astype(np.int64),
+            "StateHoliday": flat(hol_code[s_idx])[k],
+            "SchoolHoliday": flat(school[s_idx])[k].astype(np.int64),
+        }
+    )
     return out
 
 
@@ -385,8 +468,14 @@ def write_kaggle_csv(df: pd.DataFrame, file: Path) -> None:
     )
     with open(file, "w", newline="") as f:
         f.write(",".join(f'"{c}"' for c in TRAIN_COLUMNS) + "\r\n")
-        body.to_csv(f, header=False, index=False, lineterminator="\r\n",
-                    quoting=csv.QUOTE_NONE, quotechar="|")
+        body.to_csv(
+            f,
+            header=False,
+            index=False,
+            lineterminator="\r\n",
+            quoting=csv.QUOTE_NONE,
+            quotechar="|",
+        )
 
 
 def _inputs_hash(*tables: pd.DataFrame) -> str:
@@ -396,11 +485,15 @@ def _inputs_hash(*tables: pd.DataFrame) -> str:
     return h.hexdigest()[:12]
 
 
-def simulated_train_csv(store: pd.DataFrame, store_states: pd.DataFrame,
-                        googletrend: pd.DataFrame, weather: pd.DataFrame,
-                        params: SimParams | None = None,
-                        cache_dir: str | os.PathLike | None = None,
-                        verbose: bool = True) -> Path:
+def simulated_train_csv(
+    store: pd.DataFrame,
+    store_states: pd.DataFrame,
+    googletrend: pd.DataFrame,
+    weather: pd.DataFrame,
+    params: SimParams | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    verbose: bool = True,
+) -> Path:
     """The simulated train.csv for these inputs and parameters: cached, else written now.
 
     The file is `train_<params>_<inputs>.csv` under `cache_dir` (default

@@ -6,7 +6,7 @@ points, the optimizer's state, the new `a` and `b`, the loss), 300 steps per she
 opens the same in Excel, LibreOffice and Google Sheets. Change a yellow cell and the whole
 sheet recomputes.
 
-The problem is `course_utils.sgd.line_data` with `x` spread over [0, 5] (the notebook's
+The problem is `course_utils.line_fit.line_data` with `x` spread over [0, 5] (the notebook's
 explorer offers the same problem): the gradient for the slope `a` is several times the one
 for the intercept `b`, so plain gradient descent must take small steps for `a`'s sake while
 `b` crawls, which is what momentum and the adaptive methods fix. Each sheet's learning rate
@@ -15,8 +15,8 @@ side.
 
     python -m tools.workbooks graddesc.xlsx     # or: make workbooks
 
-`reference_trajectory` runs the same optimizer from `course_utils.sgd.make_optimizer` with
-`course_utils.sgd.run_path`; `tests/test_graddesc_workbook.py` recalculates the workbook in
+`reference_trajectory` runs the same optimizer from `course_utils.line_fit.make_optimizer` with
+`course_utils.line_fit.run_path`; `tests/test_graddesc_workbook.py` recalculates the workbook in
 LibreOffice and checks every sheet against it.
 """
 
@@ -34,7 +34,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from course_utils import sgd
+from course_utils import line_fit
 from tools.workbooks.common import (
     BOLD,
     FILLS,
@@ -60,9 +60,9 @@ TABLE_WIDTH = 11     # column width of the step tables
 
 
 def make_data(n: int = N_ROWS, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """The `data` sheet: `sgd.line_data(n, scale=5)` (`y = 3x + 8 + noise`, x in [0, 5]),
+    """The `data` sheet: `line_fit.line_data(n, scale=5)` (`y = 3x + 8 + noise`, x in [0, 5]),
     rounded to 3 decimals so that the sheet's numbers are exactly what the optimizers see."""
-    x, y = sgd.line_data(n, scale=X_SCALE, seed=seed)
+    x, y = line_fit.line_data(n, scale=X_SCALE, seed=seed)
     return np.round(x.double().numpy(), 3), np.round(y.double().numpy(), 3)
 
 
@@ -76,7 +76,7 @@ class Sheet:
     `columns` are `(key, header, formula)`; a formula is a template in which `{key}` is this
     row's cell of that column, `{key_prev}` the row above (the previous step), `{X}`, `{Y}`,
     `{N}` the data, and a hyperparameter's key its yellow cell. `optimizer` is the name of
-    the optimizer in `course_utils.sgd.make_optimizer`, `args` maps its keyword arguments
+    the optimizer in `course_utils.line_fit.make_optimizer`, `args` maps its keyword arguments
     to hyperparameter keys.
     """
 
@@ -500,7 +500,7 @@ def tune(sheet: Sheet | str, x: np.ndarray, y: np.ndarray,
     those still within 10% after the last step (if none is, the lowest final MSE)."""
     sheet = BY_NAME[sheet] if isinstance(sheet, str) else sheet
     lr_key = "lr_max" if "lr_max" in sheet.hyper else "lr"
-    lowest = sgd.least_squares(torch.tensor(x), torch.tensor(y))[2]
+    lowest = line_fit.least_squares(torch.tensor(x), torch.tensor(y))[2]
     rows = []
     for lr in grid:
         hyper = {lr_key: lr} | ({"lr_min": lr / 100} if lr_key == "lr_max" else {})
@@ -530,7 +530,7 @@ class _Scheduled:
 
 def reference_trajectory(sheet: Sheet | str, x: Sequence[float], y: Sequence[float],
                          hyper: dict[str, float] | None = None, steps: int = STEPS) -> np.ndarray:
-    """The sheet's optimizer from `course_utils.sgd.make_optimizer`, run by `sgd.run_path`
+    """The sheet's optimizer from `course_utils.line_fit.make_optimizer`, run by `line_fit.run_path`
     on the same data (full batch, float64); the `(a, b)` after each step, shape
     `(steps + 1, 2)` (row 0: the start; fewer rows if the loss overflowed).
 
@@ -542,12 +542,12 @@ def reference_trajectory(sheet: Sheet | str, x: Sequence[float], y: Sequence[flo
     kwargs.setdefault("lr", h.get("lr"))
 
     def make(params: list[torch.Tensor]) -> torch.optim.Optimizer:
-        opt = sgd.make_optimizer(sheet.optimizer, params, **kwargs)
+        opt = line_fit.make_optimizer(sheet.optimizer, params, **kwargs)
         return _Scheduled(opt, int(h["T"]), h["lr_min"]) if "T" in h else opt  # type: ignore
 
     xs = torch.tensor(np.asarray(x, dtype=np.float64))
     ys = torch.tensor(np.asarray(y, dtype=np.float64))
-    return sgd.run_path(xs, ys, make, start=(h["a0"], h["b0"]), steps=steps).params
+    return line_fit.run_path(xs, ys, make, start=(h["a0"], h["b0"]), steps=steps).params
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -555,7 +555,7 @@ def reference_trajectory(sheet: Sheet | str, x: Sequence[float], y: Sequence[flo
 
 def results(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | int | None]]:
     """Per sheet, what its summary row shows: steps to target, final a, b, MSE, MSE ÷ lowest."""
-    lowest = sgd.least_squares(torch.tensor(x), torch.tensor(y))[2]
+    lowest = line_fit.least_squares(torch.tensor(x), torch.tensor(y))[2]
     out = {}
     for sheet in SHEETS:
         traj = reference_trajectory(sheet, x, y)
@@ -568,7 +568,7 @@ def results(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | int | N
 def intro_lines(x: np.ndarray, y: np.ndarray) -> list[tuple[str, str]]:
     """The intro sheet's text; the claims about who is faster are computed, not written."""
     res = results(x, y)
-    a_best, b_best, _ = sgd.least_squares(torch.tensor(x), torch.tensor(y))
+    a_best, b_best, _ = line_fit.least_squares(torch.tensor(x), torch.tensor(y))
     steps = {k: v["steps"] or STEPS + 1 for k, v in res.items()}
     order = sorted(steps, key=steps.get)
     slowest = order[-1]
@@ -636,10 +636,10 @@ ABOUT = [
     "Built by tools/workbooks/graddesc.py: python -m tools.workbooks graddesc.xlsx (or: make "
     "workbooks). LibreOffice computes the formulas once while building, so the file holds "
     "their values too.",
-    "The data are course_utils.sgd.line_data(30, scale=5.0) rounded to 3 decimals: the "
+    "The data are course_utils.line_fit.line_data(30, scale=5.0) rounded to 3 decimals: the "
     "notebook's optimizer explorer has the same problem (x in [0, 5]).",
     "Each learning rate is the best of the grid for its method: tools.workbooks.graddesc.tune "
-    "runs course_utils.sgd.make_optimizer through course_utils.sgd.run_path for every value.",
+    "runs course_utils.line_fit.make_optimizer through course_utils.line_fit.run_path for every value.",
     "tests/test_graddesc_workbook.py recalculates this workbook (and a copy with other data and "
     "hyperparameters) in LibreOffice and checks that every sheet's a, b match "
     "tools.workbooks.graddesc.reference_trajectory (course_utils.optim, the same rules as "

@@ -1,4 +1,4 @@
-"""Helpers for the SGD lesson (notebooks/lesson6-sgd.ipynb): fitting a line `y = a*x + b`.
+"""The line-fitting problem of the SGD lesson (notebooks/lesson6-sgd.ipynb): `y = a*x + b`.
 
 `line_data` makes the data; `least_squares`, `loss_surface` and `plot_contours` give the exact
 optimum and the loss landscape over `(a, b)`; `make_optimizer` and `run_path` train `(a, b)`
@@ -19,14 +19,29 @@ from torch import Tensor
 
 from course_utils import optim
 
-__all__ = ["OPTIMIZER_NAMES", "OptPath", "least_squares", "line_data", "loss_surface",
-           "make_optimizer", "plot_contours", "run_path"]
+__all__ = [
+    "OPTIMIZER_NAMES",
+    "OptPath",
+    "least_squares",
+    "line_data",
+    "loss_surface",
+    "make_optimizer",
+    "plot_contours",
+    "run_path",
+]
 
 OPTIMIZER_NAMES = ["SGD", "momentum", "Adagrad", "RMSProp", "Adam", "AdamW"]
 
 
-def line_data(n: int = 10_000, a: float = 3.0, b: float = 8.0, noise: float = 0.3,
-              offset: float = 0.0, seed: int = 42, scale: float = 1.0) -> tuple[Tensor, Tensor]:
+def line_data(
+    n: int = 10_000,
+    a: float = 3.0,
+    b: float = 8.0,
+    noise: float = 0.3,
+    offset: float = 0.0,
+    seed: int = 42,
+    scale: float = 1.0,
+) -> tuple[Tensor, Tensor]:
     """`x ~ U(offset, offset + scale)`, `y = a*x + b + N(0, noise²)`: two float32 tensors (n,),
     from their own random generator (the same data whatever ran before)."""
     g = torch.Generator().manual_seed(seed)
@@ -43,8 +58,9 @@ def least_squares(x: Tensor, y: Tensor) -> tuple[float, float, float]:
     return a, b, ((a * x + b - y) ** 2).mean().item()
 
 
-def loss_surface(x: Tensor, y: Tensor, a_lim: Sequence[float], b_lim: Sequence[float],
-                 n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def loss_surface(
+    x: Tensor, y: Tensor, a_lim: Sequence[float], b_lim: Sequence[float], n: int = 120
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MSE of the line `a*x + b` on a grid of `(a, b)`; three arrays of shape (n, n).
 
     Expanding the square, `mean((a x + b − y)²) = a²·E[x²] + 2ab·E[x] + b² − 2a·E[xy] − 2b·E[y]
@@ -57,8 +73,14 @@ def loss_surface(x: Tensor, y: Tensor, a_lim: Sequence[float], b_lim: Sequence[f
     return A, B, L
 
 
-def plot_contours(x: Tensor, y: Tensor, ax: plt.Axes, a_lim: Sequence[float] = (-1, 12),
-                  b_lim: Sequence[float] = (0, 12), levels: int = 15) -> plt.Axes:
+def plot_contours(
+    x: Tensor,
+    y: Tensor,
+    ax: plt.Axes,
+    a_lim: Sequence[float] = (-1, 12),
+    b_lim: Sequence[float] = (0, 12),
+    levels: int = 15,
+) -> plt.Axes:
     """Log-spaced contour lines of the loss over `(a, b)`, with the optimum as a star."""
     A, B, L = loss_surface(x, y, a_lim, b_lim, n=80)
     a_best, b_best, lowest = least_squares(x, y)
@@ -69,9 +91,16 @@ def plot_contours(x: Tensor, y: Tensor, ax: plt.Axes, a_lim: Sequence[float] = (
     return ax
 
 
-def make_optimizer(name: str, params: Sequence[Tensor], lr: float, beta1: float = 0.9,
-                   beta2: float = 0.99, weight_decay: float = 0.01, eps: float | None = None,
-                   l2: float = 0.0) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str,
+    params: Sequence[Tensor],
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.99,
+    weight_decay: float = 0.01,
+    eps: float | None = None,
+    l2: float = 0.0,
+) -> torch.optim.Optimizer:
     """One of `OPTIMIZER_NAMES` from `course_utils.optim`.
 
     `beta1` is the momentum of "momentum" and Adam's β1; `beta2` is RMSProp's α and Adam's β2;
@@ -102,8 +131,13 @@ class OptPath:
     loss: np.ndarray
 
 
-def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.optim.Optimizer],
-             start: Sequence[float] = (10.0, 5.0), steps: int = 200) -> OptPath:
+def run_path(
+    x: Tensor,
+    y: Tensor,
+    make_opt: Callable[[list[Tensor]], torch.optim.Optimizer],
+    start: Sequence[float] = (10.0, 5.0),
+    steps: int = 200,
+) -> OptPath:
     """Full-batch gradient descent on `mse(a*x + b, y)` from `start`, recording every step.
 
     `make_opt(params)` builds the optimizer, e.g. `lambda p: optim.Adam(p, lr=0.3)`. All the
@@ -124,5 +158,3 @@ def run_path(x: Tensor, y: Tensor, make_opt: Callable[[list[Tensor]], torch.opti
         loss.backward()
         opt.step()
     return OptPath(np.array(params), np.array(losses))
-
-
