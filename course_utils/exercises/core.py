@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Wrong", "as_answer", "checker", "compare"]
+__all__ = ["Wrong", "as_answer", "check_prediction", "checker", "compare"]
 
 
 class Wrong(Exception):
@@ -78,3 +78,39 @@ def compare(
     raise Wrong(
         f"on the checker's input it returned {got} where {want} was expected (first values shown)."
     )
+
+
+def check_prediction(
+    name: str,
+    guess: object,
+    actual: float | str,
+    why: str,
+    rel_tol: float = 0.1,
+    choices: Sequence[str] = (),
+) -> None:
+    """Predict, then run: compare a student's written-down `guess` with what the cell measured.
+
+    `actual` is a number (a guess within `rel_tol` of it, relatively, counts as right) or one of
+    `choices` (compared without case). Prints one line, like the checkers: not attempted yet
+    (`guess` is `...` or None), right, or off, and in every case `why` the answer is what it is:
+    the point of predicting is to compare one's model of the code with the code.
+    """
+    if guess is None or guess is Ellipsis:
+        print(f"○ {name}: not attempted yet. Write your prediction, then run this cell.")
+        return
+    if choices:
+        options = {c.lower(): c for c in choices}
+        if not isinstance(guess, str) or guess.strip().lower() not in options:
+            print(f"✗ {name}: answer one of {', '.join(map(repr, choices))}; got {guess!r}.")
+            return
+        right = guess.strip().lower() == str(actual).lower()
+        shown = repr(str(actual))
+    else:
+        if isinstance(guess, bool) or not isinstance(guess, int | float | np.integer | np.floating):
+            print(f"✗ {name}: write your prediction as a number, got {guess!r}.")
+            return
+        right = abs(float(guess) - float(actual)) <= rel_tol * abs(float(actual))
+        shown = f"{actual:,}" if isinstance(actual, int | np.integer) else f"{float(actual):.4g}"
+    verdict = "✓" if right else "✗"
+    off = "" if right else f" (you predicted {guess!r})"
+    print(f"{verdict} {name}: the answer is {shown}{off}. {why}")
