@@ -81,10 +81,12 @@ class IdMap:
         """Indices of `ids` (an array of int64); `UnknownIdError` for an unseen id."""
         arr = np.atleast_1d(np.asarray(ids))
         if trained_only and self.trained is not None:
-            for o in (o for o in arr.tolist() if o in self.index and o not in self.trained):
+            untrained = [o for o in arr.tolist() if o in self.index and o not in self.trained]
+            if untrained:
                 raise UnknownIdError(
-                    f"{self.name} id {o!r} is only in the validation set: training never moved its "
-                    "embedding row, so the model knows nothing about it (see `popularity_fallback`)."
+                    f"{self.name} id {untrained[0]!r} is only in the validation set: training "
+                    "never moved its embedding row, so the model knows nothing about it (see "
+                    "`popularity_fallback`)."
                 )
         try:
             return np.array([self.index[o] for o in arr.tolist()], dtype=np.int64)
@@ -155,8 +157,13 @@ def collab_data(
 ) -> tuple[DeviceData, IdMap, IdMap]:
     """`(DeviceData, users, movies)` for ratings tables with userId, movieId and `target`.
 
-    Inputs `(user_idx, movie_idx)`: two int64 tensors `(n,)`; targets float32 `(n,)`. `report`:
-    print how many validation ratings involve ids training never saw; `drop_unseen`: drop them."""
+    The id maps cover the ids of both tables, so every validation rating has a row to look up;
+    but a user seen only in validation gets an embedding row that training never moves (its
+    prediction is the global bias plus noise), and `recommend` refuses such a user. `report`:
+    print how many validation ratings involve ids training never saw; `drop_unseen`: leave
+    those ratings out of the validation set. Inputs `(user_idx, movie_idx)`: two int64 tensors
+    `(n,)`; targets float32 `(n,)`.
+    """
     for df, name in ((train, "train"), (valid, "valid")):
         check_columns(df, ["userId", "movieId", target], f"{name} ratings")
     unseen = unseen_in_training(train, valid)
@@ -283,8 +290,15 @@ def l2_loss(
     model: nn.Module, l2: float, base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss
 ) -> Callable[[Tensor, Tensor], Tensor]:
     """`base` loss plus `l2` times `model.penalty`, the squared size of the embeddings this
-    batch used (set by every training forward pass above). Unlike `weight_decay`, which shrinks
-    every row at every step, this shrinks a row only when it is used (Koren et al., 2009)."""
+    batch used (mean over the batch of |user vector|^2 + |movie vector|^2, set by every training
+    forward pass above). Added in training only.
+
+    Unlike `weight_decay`, which shrinks every row at every step whether the batch used it or
+    not, this shrinks a row only when it is used, so a movie with 300 ratings and one with 3 get
+    the same pull per rating: the classic matrix-factorisation regulariser (Koren, Bell &
+    Volinsky, 2009). With Adam it is L2 inside the adaptive step (coupled), not AdamW's
+    decoupled decay: lesson6-sgd compares the two.
+    """
 
     def loss(out: Tensor, target: Tensor) -> Tensor:
         value = base(out, target)

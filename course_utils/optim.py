@@ -11,6 +11,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from course_utils.checks import real_number
+
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "OPTIMIZERS", "Optimizer", "RMSProp"]
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -20,12 +22,15 @@ class Optimizer(torch.optim.Optimizer):
     """Base class: `step()` calls `update` on each parameter that has a gradient."""
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
-        for k, v in defaults.items():  # as torch.optim does, refuse what cannot be meant
-            if v is None or not (all(0 <= b < 1 for b in v) if k == "betas" else v >= 0):
-                raise ValueError(
-                    f"{type(self).__name__}: invalid {k}={v!r} "
-                    f"({'each beta in [0, 1)' if k == 'betas' else 'must be >= 0'})."
-                )
+        # As torch.optim does, refuse what cannot be meant: a negative rate or decay, a beta of
+        # 1 or more (the average would never forget, or grow).
+        name = type(self).__name__
+        for k, v in defaults.items():
+            if k == "betas":
+                for b in v:
+                    real_number(b, f"{name} betas", low=0, high=1, high_open=True)
+            else:
+                real_number(v, f"{name} {k}", low=0)
         super().__init__(params, defaults)
 
     @torch.no_grad()  # the update must not become part of the next backward pass
@@ -130,12 +135,9 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        (beta1, beta2), lr, wd, t = (
-            group["betas"],
-            group["lr"],
-            group["weight_decay"],
-            state["step"],
-        )
+        beta1, beta2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        t = state["step"]  # steps this parameter has taken, for the debiasing
         if self.decoupled:
             p.mul_(1 - lr * wd)  # AdamW: shrink the weights directly
         else:

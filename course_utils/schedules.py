@@ -95,7 +95,9 @@ def lr_find(
             reset_state(model)
             yield from data.train_batches()
 
-    mult, lrs, losses, avg, best = (end_lr / start_lr) ** (1 / (num_it - 1)), [], [], 0.0, math.inf
+    mult = (end_lr / start_lr) ** (1 / (num_it - 1))  # lr grows by this factor every step
+    lrs, losses = [], []
+    avg, best = 0.0, math.inf
     model.train()
     try:
         for i, (xb, yb) in enumerate(islice(batches(), num_it)):

@@ -202,6 +202,8 @@ class TabularProcessor:
     (code `i + 1` is the i-th value, 0 is missing or never seen, so a value only in the test set
     gets no new meaning) and each continuous column's median (fills gaps), mean and std.
     `transform(df)` returns int64 codes `(n, n_cat)` and float32 normalised values `(n, n_cont)`.
+    Never fit on the validation or test set: its statistics would leak into the inputs, and a
+    category seen only there would get a code the model was trained on.
     """
 
     cat_vars: list[str]

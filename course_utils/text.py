@@ -268,7 +268,15 @@ class CharStatefulRnn(nn.Module):
     `batchify`), so the last state of one batch starts the next. It is *detached*: the values
     carry over, gradients stop at the batch boundary, so backward covers only `bptt` steps.
     `reset()` zeroes the state (`fit` calls it each epoch and before validation).
-    `cell`: `"rnn"`, `"gru"` or `"lstm"`; `dropout`: between stacked layers and before the output.
+
+    Args:
+        vocab_size: the number of characters (rows of the embedding, width of the output).
+        n_fac: the size of each character's embedding vector (its "factors").
+        n_hidden: the size of the hidden state carried from step to step.
+        cell: `"rnn"`, `"gru"` or `"lstm"`.
+        n_layers: stacked recurrent layers.
+        dropout: dropout between stacked layers and before the output layer.
+
     Input: `(bs, seq_len)` indices. Output: `(seq_len, bs, vocab)` log-probabilities.
     """
 
