@@ -61,6 +61,9 @@ class IdMap:
         name: str = "id",
         trained: Sequence | np.ndarray | pd.Series | None = None,
     ) -> None:
+        """Number the distinct `ids` in sorted order. MovieLens ids have gaps (movieId runs to
+        193,609 for 9,724 movies): an embedding table indexed by raw id would need 193,610 rows,
+        most never used, so each id gets the next free row instead."""
         self.name = name
         self.ids = np.unique(np.asarray(ids))  # sorted distinct ids: row i holds ids[i]
         if len(self.ids) == 0:
@@ -204,6 +207,10 @@ def _penalty(u: Tensor, m: Tensor) -> Tensor:  # for l2_loss: batch mean of |u|Â
 
 class EmbeddingDot(nn.Module):
     """Matrix factorisation: rating = user factors . movie factors.
+
+    Each user and each movie is a vector of `n_factors` learned numbers; the dot product is
+    large when the user's tastes line up with what the movie has, the same product the
+    spreadsheet's MMULT computes for every user and movie at once.
 
     `forward(users, movies)`: two int64 tensors of indices, shape `(bs,)` -> `(bs,)`."""
 

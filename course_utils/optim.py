@@ -19,7 +19,12 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class Optimizer(torch.optim.Optimizer):
-    """Base class: `step()` calls `update` on each parameter that has a gradient."""
+    """Base class: `step()` calls `update` on each parameter that has a gradient.
+
+    It subclasses `torch.optim.Optimizer`, so parameter groups, `zero_grad`, `state_dict` and
+    PyTorch's learning-rate schedulers (hence `fit`'s `one_cycle`) work with it unchanged; each
+    optimizer below only writes its `update` rule for one parameter.
+    """
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         # As torch.optim does, refuse what cannot be meant: a negative rate or decay, a beta of

@@ -347,7 +347,10 @@ def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
 
 @torch.no_grad()
 def get_next(model: nn.Module, inp: str, vocab: Vocab) -> str:
-    """The model's most likely character after `inp` (a window-to-one-character model)."""
+    """The model's most likely character after `inp` (a window-to-one-character model).
+
+    Greedy: it always takes the arg max, so the same input gives the same character;
+    `sample_text` draws from the distribution instead, which is what makes text varied."""
     idx = vocab.encode(inp).to(next(model.parameters()).device)
     model.eval()
     if isinstance(model, Char3Model):
