@@ -33,23 +33,48 @@ LOCK_PLATFORM   ?= x86_64-manylinux_2_28
 # Where `make lock` reads the CPU build's metadata (a page of links to the torch wheels).
 LOCK_TORCH_LINKS ?= https://download.pytorch.org/whl/torch/
 
-.PHONY: setup lab test test-fast test-latest tiers lock notebooks workbooks site bench gpu-check lint
+.PHONY: setup lab refresh test test-fast test-latest tiers lock notebooks workbooks site bench gpu-check lint
+
+# pip quietly, one line per step; on a network that does not answer, give up after about half a
+# minute instead of retrying for minutes (PIP_NET= restores pip's own timeout and retries).
+PIP     := $(PY) -m pip --disable-pip-version-check
+PIP_NET ?= --timeout 15 --retries 1
+define TORCH_HELP
+setup: could not install torch $(TORCH_VERSION) with: pip install $(TORCH_PIP_ARGS)
+  Is PyTorch's index reachable from here (a proxy, a firewall, no network)? Point pip at a
+  mirror or at a folder of downloaded wheels instead, for example:
+    make setup TORCH_PIP_ARGS="--find-links /path/to/wheels"
+    make setup TORCH_PIP_ARGS="--index-url https://your-mirror/simple"
+endef
+export TORCH_HELP
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: $(LOCK) pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -c "import sys, torch; sys.exit(torch.__version__ != '$(TORCH_VERSION)+$(TORCH)')" 2>/dev/null \
-	  || $(PY) -m pip install torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS)
-	$(PY) -m pip install --require-hashes -r $(LOCK)
-	$(PY) -m pip install --no-deps -e .
-	$(PY) -m pip check
-	touch $@
+	@test -x $(PY) || { echo "setup: creating the virtual environment $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "setup: installing pip (latest)"; $(PIP) install -q $(PIP_NET) --upgrade pip
+	@$(PY) -c "import sys, torch; sys.exit(torch.__version__ != '$(TORCH_VERSION)+$(TORCH)')" 2>/dev/null \
+	  || { echo "setup: installing PyTorch $(TORCH_VERSION) ($(TORCH) build; TORCH_PIP_ARGS=$(TORCH_PIP_ARGS))"; \
+	       $(PIP) install -q $(PIP_NET) torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS) \
+	       || { echo "$$TORCH_HELP" >&2; exit 1; }; }
+	@echo "setup: installing the locked libraries ($(LOCK), hash-checked)"
+	@$(PIP) install -q $(PIP_NET) --require-hashes -r $(LOCK)
+	@echo "setup: installing course_utils from this folder (editable)"; $(PIP) install -q --no-deps -e .
+	@problems=$$($(PIP) check) || { echo "$$problems" >&2; exit 1; }
+	@touch $@ && echo "setup: done ($(VENV))"
 
+# Students work in their own copies: my-notebooks/ (git-ignored), seeded from notebooks/ with
+# every lesson it lacks (never overwriting one), so the committed lessons stay as they are.
 # JupyterLab refuses to run as root (containers, some cloud machines) unless told.
 lab: setup
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	@$(PY) -m course_utils.workspace seed
+	@test -n "$$COURSE_DATA" || echo "note: COURSE_DATA is not set: the lessons download the data sets into data/ when they first need them (to use a copy, stop here and export COURSE_DATA=/path/to/mirror, then make lab)"
+	$(BIN)/jupyter lab my-notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Take the course's current version of a lesson again, or of every lesson without NB; your copy
+# is kept beside it (NAME.backup-<date-time>.ipynb). `make refresh NB=lesson5-movielens`
+refresh: setup
+	@$(PY) -m course_utils.workspace refresh $(NB)
 
 # Every tier: unit, workbook (LibreOffice), notebooks (strict nbval), browser (Chromium).
 # Each tier runs even when an earlier one failed; the exit status says whether all passed.
@@ -102,20 +127,24 @@ lock:
 	rm $(LOCK).new && mv $(LOCK).tmp $(LOCK)
 	@echo "wrote $(LOCK): review the diff, run make test, commit it"
 
-# Refresh the committed outputs: all notebooks, or one with NB=notebooks/NAME.ipynb
+# Refresh the committed outputs: all notebooks, or one with NB=notebooks/NAME.ipynb (quoted, so
+# a name with spaces works; several: python -m tools.run_notebooks A.ipynb B.ipynb)
 notebooks: setup
-	$(PY) -m tools.run_notebooks $(NB)
+	$(PY) -m tools.run_notebooks $(if $(NB),"$(NB)")
 
 # Rebuild the spreadsheets in excel/
 workbooks: setup
 	$(PY) -m tools.workbooks
 
 # The course website, from the committed notebooks (nothing is re-run), offline, into
-# build/site/ (docs/conf.py says how); open build/site/index.html
+# build/site/ (docs/conf.py says how); open build/site/index.html. A warning is an error
+# (-W), and --keep-going lists them all before failing.
 site: setup
-	$(PY) -m sphinx -E -b html -d build/doctrees docs build/site
+	$(PY) -m sphinx -E -W --keep-going -b html -d build/doctrees docs build/site
 
-# The benchmarks (README, Performance): `python -m tools.bench {fit,step,collab,rnn,notebooks}`
+# The benchmarks (docs/performance.md), the package tools/bench/, one module each:
+# `python -m tools.bench {fit,step,collab,rnn,notebooks} [--json]`; the notebooks run with one
+# thread unless COURSE_THREADS says otherwise (`--markdown`: docs/performance.md's table).
 bench: setup
 	$(PY) -m tools.bench fit
 	$(PY) -m tools.bench step
@@ -123,8 +152,9 @@ bench: setup
 	$(PY) -m tools.bench rnn
 	$(PY) -m tools.bench notebooks
 
-# On a CUDA machine: the benchmarks and every notebook on the GPU, their quality gates, one
-# table. Fails with a message where PyTorch sees no CUDA device (set up with TORCH=cu128 ...).
+# The benchmarks and every notebook on the best device (CUDA, then Apple MPS, then the CPU,
+# with a note that no GPU was found), their quality gates, one table; fails if a gate does.
+# For an NVIDIA GPU, set up with a CUDA build of torch first (make setup TORCH=cu128).
 gpu-check: setup
 	$(PY) -m tools.bench gpu --budget 120
 

@@ -8,6 +8,7 @@ nonsense silently.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from inspect import signature
 from typing import TYPE_CHECKING
@@ -24,9 +25,15 @@ __all__ = [
     "as_inputs",
     "check_rows",
     "check_setup",
+    "category_codes",
+    "date_column",
+    "no_missing",
+    "metric_names",
+    "sched_factory",
     "env_flag",
     "env_int",
     "real_number",
+    "unique_labels",
     "to_tensor",
     "whole_number",
 ]
@@ -176,8 +183,14 @@ def check_setup(
 
     if not isinstance(data, DeviceData):
         raise TypeError(f"data must be a DeviceData, got {type(data).__name__}.")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number, at least 1; got {epochs!r}.")
+    whole_number(epochs, "epochs", example="epochs=3")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}.")
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise TypeError(
+            f"opt must be a torch optimizer, got {type(opt).__name__}: e.g. "
+            "torch.optim.AdamW(model.parameters(), lr=1e-3)."
+        )
     model.to(data.device)
     if not {id(p) for p in model.parameters()} & {
         id(p) for g in opt.param_groups for p in g["params"]
@@ -185,6 +198,18 @@ def check_setup(
         raise ValueError(
             "The optimizer holds none of this model's parameters: build it from "
             "this model, e.g. torch.optim.AdamW(model.parameters(), lr=1e-3)."
+        )
+    if not any(p.requires_grad for g in opt.param_groups for p in g["params"]):
+        raise ValueError(
+            "Every parameter the optimizer holds is frozen (requires_grad=False), so training "
+            "would change nothing: unfreeze some, e.g. p.requires_grad_(True)."
+        )
+    if hasattr(model, "reset") and data.shuffle:
+        warnings.warn(
+            f"{type(model).__name__} carries its state from one batch to the next, but the data "
+            "is shuffled, so the state it carries belongs to other text: build the data with "
+            "DeviceData(..., shuffle=False).",
+            stacklevel=3,
         )
     xb, yb = tuple(t[:2] for t in data.train_x), data.train_y[:2]
     w = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
@@ -202,13 +227,25 @@ def check_setup(
         ) from None
     with eval_mode(model):
         out = model(*xb)
-        if isinstance(out, Tensor) and yb.is_floating_point() and out.shape != yb.shape:
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"{type(model).__name__} returns a {type(out).__name__}, but fit needs one "
+                "tensor of outputs per batch: a model that also returns its hidden state "
+                "(out, h) should keep h itself (self.h) and return out only."
+            )
+        if yb.is_floating_point() and out.shape != yb.shape:
             raise ValueError(
                 f"The model's outputs have shape {tuple(out.shape)} for 2 rows but the targets "
                 f"{tuple(yb.shape)}: the loss would broadcast them against each other and train "
                 "on nonsense. Make them match, e.g. targets y.view(-1) or outputs out.view(-1)."
             )
-        if isinstance(out, Tensor) and (loss := loss_fn(out, yb)).dim() != 0:
+        loss = loss_fn(out, yb)
+        if not isinstance(loss, Tensor):
+            raise TypeError(
+                f"loss_fn must return a tensor (autograd needs it to compute gradients), got "
+                f"{type(loss).__name__}: do not convert it with float() or .item()."
+            )
+        if loss.dim() != 0:
             raise ValueError(
                 f"loss_fn must return one number, got shape {tuple(loss.shape)}: "
                 "average it (reduction='mean')."
@@ -222,3 +259,115 @@ def check_setup(
                 f"y_range {tuple(y_range)}, which its outputs can never leave: "
                 f"build it with e.g. y_range=({min(lo, 0):g}, {hi * 1.1:g})."
             )
+
+
+def metric_names(metrics: Sequence[Callable]) -> list[str]:
+    """One column name per metric, its `__name__`: unique (two lambdas would share one column)
+    and never `train_loss`, `valid_loss`, `epoch` or `seconds` (the metric would replace them)."""
+    names = [getattr(m, "__name__", type(m).__name__) for m in metrics]
+    for name in names:
+        if name in {"train_loss", "valid_loss", "epoch", "seconds"}:
+            raise ValueError(
+                f"A metric is named {name!r}, a column fit already writes: rename it "
+                f"(def my_{name}(out, y): ...)."
+            )
+        if names.count(name) > 1:
+            raise ValueError(
+                f"Two metrics are named {name!r} and would share one column: give each a "
+                "def with its own name (def mae(out, y): ...) instead of a lambda."
+            )
+    return names
+
+
+def sched_factory(sched: object) -> Callable | None:
+    """`fit`'s `sched`: None or a factory `sched(opt, epochs, steps_per_epoch)`, such as
+    `one_cycle(1e-2)`, not a scheduler object already built on an optimizer."""
+    if sched is None:
+        return None
+    if isinstance(sched, torch.optim.lr_scheduler.LRScheduler) or not callable(sched):
+        raise TypeError(
+            f"sched must be a schedule factory such as one_cycle(1e-2) or sgdr(1), got a "
+            f"{type(sched).__name__}: fit builds the scheduler itself, for its number of steps."
+        )
+    return sched
+
+
+def date_column(col: pd.Series, field: str, who: str) -> pd.Series:
+    """The column `field` as naive datetimes, or an error: numbers are not read as dates (pandas
+    would take Unix seconds for nanoseconds, 1997 for 1970), time zones are not dropped silently,
+    and missing or unparseable values are named with an example."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        raise TypeError(
+            f"{who}: column {field!r} holds numbers ({col.dtype}, e.g. {col.iloc[0]!r}), not "
+            f"dates. Unix timestamps (MovieLens' are seconds) must say their unit: "
+            f"df[{field!r}] = pd.to_datetime(df[{field!r}], unit='s')."
+        )
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        raise ValueError(
+            f"{who}: column {field!r} has the time zone {col.dt.tz}; the date features are "
+            f"calendar days, so say which: df[{field!r}] = df[{field!r}].dt.tz_convert(None) "
+            "(UTC) or .dt.tz_localize(None) (local time)."
+        )
+    d = pd.to_datetime(col, errors="coerce")
+    bad = col[d.isna()]
+    if len(bad):
+        raise ValueError(
+            f"{who}: column {field!r} has {len(bad)} missing or non-date "
+            f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first."
+        )
+    return d
+
+
+def category_codes(x_cat: Tensor, sizes: Sequence[int], training: bool, who: str) -> None:
+    """Categorical inputs `(bs, len(sizes))` of integer codes, column `i` in `[0, sizes[i])`
+    (checked on the CPU, where it costs no device sync), and, in training with batch norm, more
+    than one row (one row has no batch statistics)."""
+    if not isinstance(x_cat, Tensor) or x_cat.is_floating_point() or x_cat.dtype == torch.bool:
+        kind = x_cat.dtype if isinstance(x_cat, Tensor) else type(x_cat).__name__
+        raise TypeError(
+            f"{who}: the categorical codes must be an integer tensor, got {kind}: encode them "
+            "as whole numbers (e.g. .astype('int64')), not floats."
+        )
+    if x_cat.dim() != 2 or x_cat.shape[1] != len(sizes):
+        raise ValueError(
+            f"{who}: the categorical codes must have shape (rows, {len(sizes)}), one column per "
+            f"embedding, got {tuple(x_cat.shape)}."
+        )
+    if training and len(x_cat) == 1:
+        raise ValueError(
+            f"{who}: a training batch of one row: batch norm cannot normalise a single row. "
+            "Build the data with DeviceData(..., drop_last=True) or a bs that leaves no "
+            "last batch of one."
+        )
+    if x_cat.device.type == "cpu" and len(x_cat):
+        lo, hi = x_cat.min(0).values, x_cat.max(0).values
+        for i, n in enumerate(sizes):
+            if lo[i] < 0 or hi[i] >= n:
+                raise ValueError(
+                    f"{who}: categorical column {i} has codes from {int(lo[i])} to {int(hi[i])}, "
+                    f"but its embedding has {n} rows (codes 0..{n - 1}): encode with the same "
+                    "processor as the training data, or give the embedding more rows."
+                )
+
+
+def no_missing(df: pd.DataFrame, columns: Sequence[str], who: str) -> None:
+    """An error naming the first of `columns` with missing values (NaN, None, NaT) and how many:
+    for the event helpers a missing flag is neither an event nor its absence."""
+    for c in columns:
+        if (n := int(df[c].isna().sum())) > 0:
+            raise ValueError(
+                f"{who}: column {c!r} has {n:,} missing value(s), the first in row "
+                f"{df.index[df[c].isna().to_numpy()][0]!r}: fill them first, e.g. "
+                f"df[{c!r}].fillna(0) for a flag, or drop those rows."
+            )
+
+
+def unique_labels(labels: Sequence[object]) -> list[str]:
+    """`labels` as text, each one distinct: a repeated label (ml-latest-small has two
+    "Emma (1996)") gets " #2", " #3" in order of appearance, so each stays reachable by name."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in map(str, labels):
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out

@@ -26,6 +26,8 @@ __all__ = [
     "UnknownIdError",
     "cosine_neighbours",
     "collab_data",
+    "fit_new_user",
+    "new_user_predict",
     "genre_correlations",
     "l2_loss",
     "popularity_fallback",
@@ -414,6 +416,54 @@ def popularity_fallback(
     g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
     g = g[g["count"] >= min_ratings].sort_values(["score", "count"], ascending=False).head(n)
     return g.reset_index().rename(columns={"count": "n_ratings"}).drop(columns="sum")
+
+
+def fit_new_user(
+    model: nn.Module,
+    movie_idx: Tensor,
+    ratings: Tensor,
+    l2: float = 0.07,
+    steps: int = 200,
+    lr: float = 0.05,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """The cold start for a user: a new `(n_factors,)` row and bias fitted to a handful of
+    ratings, with every trained table of an `EmbeddingDotBias` frozen.
+
+    Only the new row and its bias are optimised (Adam, full batch: a few ratings), with the
+    same per-rating L2 as training, so the row stays in the scale of the trained ones. The
+    movie tables are only read, never changed: the other users' predictions stay as they were.
+    `movie_idx`: int64 `(k,)` rows of the rated movies; `ratings`: `(k,)`. Returns
+    `(user_row, user_bias)`; predict with `new_user_predict`."""
+    target = to_tensor(ratings, "ratings").float()
+    if movie_idx.shape != target.shape or movie_idx.ndim != 1 or len(movie_idx) == 0:
+        raise ValueError(
+            f"fit_new_user needs as many movie rows as ratings, got {tuple(movie_idx.shape)} "
+            f"and {tuple(target.shape)}."
+        )
+    g = torch.Generator().manual_seed(seed)
+    n_factors = model.movie_factors.weight.shape[1]
+    row = (0.01 * torch.randn(n_factors, generator=g)).requires_grad_()
+    bias = torch.zeros(1, requires_grad=True)
+    with torch.no_grad():  # frozen: copies of the looked-up movie rows
+        m = model.movie_factors.weight[movie_idx].detach().cpu()
+        mb = model.movie_bias.weight[movie_idx, 0].detach().cpu()
+    opt = torch.optim.Adam([row, bias], lr=lr)
+    for _ in range(steps):
+        pred = sigmoid_range(m @ row + bias + mb, model.y_range)
+        loss = F.mse_loss(pred, target) + l2 * (row @ row)  # l2_loss's user term
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return row.detach(), bias.detach()
+
+
+def new_user_predict(model: nn.Module, row: Tensor, bias: Tensor, movie_idx: Tensor) -> Tensor:
+    """Predicted ratings `(k,)` of the movies `movie_idx` for a user row from `fit_new_user`."""
+    with torch.no_grad():
+        m = model.movie_factors.weight[movie_idx].cpu()
+        mb = model.movie_bias.weight[movie_idx, 0].cpu()
+        return sigmoid_range(m @ row + bias + mb, model.y_range)
 
 
 def cosine_neighbours(

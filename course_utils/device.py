@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-from course_utils.checks import env_int
+from course_utils.checks import env_int, whole_number
 
 __all__ = ["fused_ok", "get_device", "set_seed", "set_threads"]
 
@@ -51,8 +51,7 @@ def set_threads(n: int | None = None) -> int:
     """
     if n is None:
         n = env_int("COURSE_THREADS", 1, meaning="a number of CPU threads (0: PyTorch's default)")
-    if n < 0:
-        raise ValueError(f"The number of threads must be 0 (PyTorch's default) or more, got {n}.")
+    n = whole_number(n, "n (CPU threads; 0: PyTorch's default)", minimum=0, example="1")
     if n > 0:
         torch.set_num_threads(n)
     return torch.get_num_threads()
@@ -73,6 +72,7 @@ def fused_ok(device: str | torch.device) -> bool:
 
 def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a run can be repeated."""
+    seed = whole_number(seed, "seed", minimum=0, example="42")
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (students still call the legacy global API)
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators

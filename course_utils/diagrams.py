@@ -129,11 +129,22 @@ def draw(
 
 
 def _chain(
-    n: int, dx: float, every: bool, i0: int = 1, x0: float = 0.0, last: str = ""
+    n: int,
+    dx: float,
+    every: bool,
+    i0: int = 1,
+    x0: float = 0.0,
+    last: str = "",
+    start: bool = False,
 ) -> tuple[list[Node], list[Edge]]:
     """Inputs `i0 … i0+n-1` under hidden circles joined left to right; an output after
-    each step (`every`) or only after the last one (labelled `last`)."""
+    each step (`every`) or only after the last one (labelled `last`). With `start`, a zero
+    state `h0` comes first, joined to the first step: the models apply `l_hidden` (or
+    `weight_hh`) at every step, the first one included, so the diagram draws it `n` times."""
     nodes, edges = [], []
+    if start:
+        nodes.append(Node(f"h{i0 - 1}", "hid", x0 - 0.9 * dx, 1.4, "0"))
+        edges.append(Edge(f"h{i0 - 1}", f"h{i0}", "l_hidden"))
     for i in range(i0, i0 + n):
         x, h = x0 + (i - i0) * dx, f"h{i}"
         nodes += [
@@ -156,9 +167,10 @@ def _chain(
 
 
 def char3_diagram() -> Figure:
-    """`Char3Model`: three characters in, the fourth out; one colour per layer."""
+    """`Char3Model`: three characters in, the fourth out; one colour per layer. The state starts
+    at zero and `l_hidden` is applied three times, once per character, as in `forward`."""
     return draw(
-        *_chain(3, 1.6, False, last="char 4"),
+        *_chain(3, 1.6, False, last="char 4", start=True),
         RNN_KEYS,
         "Char3Model: three characters in, the fourth out",
     )
@@ -167,7 +179,7 @@ def char3_diagram() -> Figure:
 def loop_diagram(n: int = 8) -> Figure:
     """`CharLoopModel` unrolled over `n` characters: every step reuses the same weights."""
     return draw(
-        *_chain(n, 1.25, False, last=f"c{n + 1}"),
+        *_chain(n, 1.25, False, last=f"c{n + 1}", start=True),
         RNN_KEYS,
         f"CharLoopModel unrolled over {n} characters: same colour, same weights",
     )
@@ -187,8 +199,13 @@ def loop_cycle_diagram() -> Figure:
 
 
 def seq_diagram(n: int = 8) -> Figure:
-    """`CharSeqRnn`: an output (the next character) at every one of the `n` steps."""
-    return draw(*_chain(n, 1.25, True), RNN_KEYS, "CharSeqRnn: a prediction after every character")
+    """`CharSeqRnn`: an output (the next character) at every one of the `n` steps; the state
+    starts at zero (`h0`), so `weight_hh` is applied `n` times."""
+    return draw(
+        *_chain(n, 1.25, True, start=True),
+        RNN_KEYS,
+        "CharSeqRnn: a prediction after every character",
+    )
 
 
 def stateful_diagram(n: int = 4) -> Figure:
@@ -204,6 +221,71 @@ def stateful_diagram(n: int = 4) -> Figure:
     ax.text(mid + 0.2, 3.5, "batch i+1: its backward pass stops here", fontsize=9)
     ax.title.set_y(1.06)
     return fig
+
+
+def stacked_diagram(n: int = 4) -> Figure:
+    """A 2-layer RNN (`num_layers=2`) unrolled over `n` steps: layer 1 reads layer 0's state at
+    each step. Two colours per layer (`weight_ih_l0`/`weight_hh_l0`, `weight_ih_l1`/`weight_hh_l1`):
+    each layer has its own matrices, reused at every step; only layer 1 feeds `l_out`."""
+    nodes, edges = [], []
+    for k in range(n):
+        x = k * 1.25
+        nodes += [
+            Node(f"c{k + 1}", "in", x, 0, f"c{k + 1}"),
+            Node(f"a{k + 1}", "hid", x, 1.4, f"a{k + 1}"),
+            Node(f"b{k + 1}", "hid", x, 2.8, f"b{k + 1}"),
+            Node(f"o{k + 1}", "out", x, 4.2, f"c{k + 2}"),
+        ]
+        edges += [
+            Edge(f"c{k + 1}", f"a{k + 1}", "ih0"),
+            Edge(f"a{k + 1}", f"b{k + 1}", "ih1"),
+            Edge(f"b{k + 1}", f"o{k + 1}", "l_out"),
+        ]
+        if k:
+            edges += [Edge(f"a{k}", f"a{k + 1}", "hh0"), Edge(f"b{k}", f"b{k + 1}", "hh1")]
+    keys = {
+        "ih0": ("tab:green", "weight_ih_l0: input → layer 0"),
+        "hh0": ("tab:orange", "weight_hh_l0: layer 0 → layer 0"),
+        "ih1": ("tab:olive", "weight_ih_l1: layer 0 → layer 1"),
+        "hh1": ("tab:red", "weight_hh_l1: layer 1 → layer 1"),
+        "l_out": ("tab:blue", "l_out: layer 1 → output"),
+    }
+    return draw(nodes, edges, keys, f"A 2-layer RNN unrolled over {n} steps", ncol=2)
+
+
+def lstm_diagram() -> Figure:
+    """An LSTM cell: forget, input and output gates, the candidate, and the two states `c`, `h`
+    (as `lstm_cell` in the lesson computes them)."""
+    nodes = [
+        Node("c0", "hid", 0, 3.2, "c t-1"),
+        Node("h0", "hid", 0, 1.6, "h t-1"),
+        Node("x", "in", 0, 0, "x t"),
+        Node("f", "op", 2.2, 2.2, "σ: forget f"),
+        Node("i", "op", 3.7, 0.8, "σ: input i"),
+        Node("g", "op", 6.2, 0.8, "tanh: cand. g"),
+        Node("o", "op", 8.7, 0.8, "σ: output o"),
+        Node("mix", "op", 6.2, 3.2, "f·c + i·g"),
+        Node("c1", "hid", 10.4, 3.2, "c t"),
+        Node("th", "op", 8.4, 2.2, "o·tanh(c)"),
+        Node("h1", "hid", 10.4, 1.6, "h t"),
+    ]
+    edges = [
+        *(Edge("x", k, "ih") for k in ("f", "i", "g", "o")),
+        *(Edge("h0", k, "hh") for k in ("f", "i", "g", "o")),
+        Edge("c0", "mix", ""),
+        Edge("f", "mix", ""),
+        Edge("i", "mix", ""),
+        Edge("g", "mix", ""),
+        Edge("mix", "c1", ""),
+        Edge("mix", "th", ""),
+        Edge("o", "th", ""),
+        Edge("th", "h1", ""),
+    ]
+    keys = {
+        "ih": ("tab:green", "weight_ih: x into the 3 gates and g"),
+        "hh": ("tab:orange", "weight_hh: h into the 3 gates and g"),
+    }
+    return draw(nodes, edges, keys, "LSTM cell (grey arrows: no weights)", ncol=1)
 
 
 def gru_diagram() -> Figure:

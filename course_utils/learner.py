@@ -20,7 +20,15 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_utils.checks import check_setup, env_flag, to_tensor
+from course_utils.checks import (
+    check_setup,
+    env_flag,
+    metric_names,
+    real_number,
+    sched_factory,
+    to_tensor,
+    whole_number,
+)
 from course_utils.device_data import DeviceData
 
 __all__ = [
@@ -84,8 +92,8 @@ def evaluate(
                 preds.append(out)
         values = {"valid_loss": torch.stack(total).sum() / data.n_valid}
         pred = torch.cat(preds) if metrics else None
-        for m in metrics:
-            values[getattr(m, "__name__", type(m).__name__)] = torch.as_tensor(
+        for name, m in zip(metric_names(metrics), metrics, strict=True):
+            values[name] = torch.as_tensor(
                 m(pred, data.valid_y), dtype=torch.float32, device=data.device
             )
         if bad := [name for name, v in values.items() if v.numel() != 1]:
@@ -101,7 +109,10 @@ def predict(model: nn.Module, *inputs: Tensor, bs: int = 4096) -> Tensor:
         raise ValueError(
             "predict needs the model's inputs: predict(model, x) or predict(model, u, m)."
         )
+    bs = whole_number(bs, "bs (the batch size)", example="bs=4096")
     inputs = tuple(to_tensor(t, "inputs") for t in inputs)
+    if len(inputs[0]) == 0:
+        raise ValueError("predict got zero rows: pass at least one example.")
     if (w := next(model.parameters(), None)) is not None:
         inputs = tuple(
             t.to(w.device, w.dtype if t.is_floating_point() else t.dtype) for t in inputs
@@ -126,6 +137,10 @@ def train_step(
 ) -> Tensor:
     """One step of SGD on one batch: forward, loss, backward, (clip), step. Returns the loss,
     detached and still on the device (reading it would wait for the device)."""
+    if clip is not None:
+        clip = real_number(
+            clip, "clip (the largest gradient norm)", 0, low_open=True, example="1.0"
+        )
     loss = loss_fn(model(*xb), yb)
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -152,7 +167,8 @@ def fit(
     `data.device` and called as `model(*inputs)` on each batch.
 
     Args:
-        opt: an optimizer over `model.parameters()`; `fit` never changes its settings.
+        opt: an optimizer over `model.parameters()`; `fit` never changes its settings (a
+            schedule moves the learning rate while it trains, and `fit` restores it after).
         loss_fn: `loss_fn(output, target) -> scalar tensor`, e.g. `F.mse_loss`.
         metrics: functions `m(valid_output, valid_target) -> scalar`, computed on the whole
             validation set after each epoch (so RMSE or exp_rmspe come out exact).
@@ -168,9 +184,43 @@ def fit(
         TrainingDiverged: the loss became NaN or inf; names the epoch and batch.
     """
     check_setup(model, data, opt, loss_fn, epochs)
+    epochs, sched = int(epochs), sched_factory(sched)
+    metric_names(metrics)
+    if clip is not None:
+        clip = real_number(
+            clip, "clip (the largest gradient norm)", 0, low_open=True, example="1.0"
+        )
+    beta = real_number(beta, "beta (the loss smoothing)", 0, 1, high_open=True, example="0.98")
+    if sync_every is not None:
+        sync_every = whole_number(sync_every, "sync_every", example="10")
     steps = data.n_batches("train")
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    try:
+        return _fit(
+            model,
+            data,
+            epochs,
+            opt,
+            loss_fn,
+            metrics,
+            sched,
+            clip,
+            beta,
+            progress,
+            sync_every or (10 if data.device.type == "cpu" else 50),
+            steps,
+        )
+    finally:  # a schedule moves the learning rate; the student's settings come back
+        for g, kept in zip(opt.param_groups, settings, strict=True):
+            for key in set(g) - set(kept) - {"params"}:  # e.g. initial_lr, which a later
+                del g[key]  # schedule would take for the student's rate
+            g.update(kept)
+
+
+def _fit(
+    model, data, epochs, opt, loss_fn, metrics, sched, clip, beta, progress, sync_every, steps
+) -> History:
     scheduler = sched(opt, epochs, steps) if sched is not None else None
-    sync_every = sync_every or (10 if data.device.type == "cpu" else 50)
     rows = []
     with LossLog(epochs, steps, beta, sync_every, progress) as log:
         for epoch in range(1, epochs + 1):
@@ -307,4 +357,3 @@ class History(pd.DataFrame):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "loss_surface",
     "make_optimizer",
     "plot_contours",
+    "run_minibatch_path",
     "run_path",
 ]
 
@@ -157,4 +159,48 @@ def run_path(
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return OptPath(np.array(params), np.array(losses))
+
+
+def run_minibatch_path(
+    x: Tensor,
+    y: Tensor,
+    make_opt: Callable[[list[Tensor]], torch.optim.Optimizer],
+    bs: int,
+    steps: int = 200,
+    start: Sequence[float] = (10.0, 5.0),
+    seed: int = 0,
+    make_sched: Callable[[torch.optim.Optimizer], Any] | None = None,
+) -> OptPath:
+    """Mini-batch SGD on `mse(a*x + b, y)`: each step uses `bs` rows drawn at random.
+
+    The stochastic twin of `run_path`: the gradient of a batch is a noisy estimate of the full
+    one, so the path wobbles (`bs=1` is the 2018 workbook's "online" training, one point per
+    step). Rows are drawn without replacement within an epoch (a fresh `torch.randperm` from
+    its own seeded generator each time the data run out), as `DeviceData` does. `make_sched`,
+    if given, builds a scheduler stepped after every step (e.g. a cosine to anneal). `loss`
+    records the *full-data* loss at each step, so paths with different `bs` compare directly.
+    """
+    g = torch.Generator().manual_seed(seed)
+    a = torch.tensor(float(start[0]), dtype=x.dtype, requires_grad=True)
+    b = torch.tensor(float(start[1]), dtype=x.dtype, requires_grad=True)
+    opt = make_opt([a, b])
+    sched = make_sched(opt) if make_sched is not None else None
+    params, losses, batches = [], [], iter(())
+    for _ in range(steps + 1):
+        with torch.no_grad():
+            losses.append(((a * x + b - y) ** 2).mean().item())
+        params.append((a.item(), b.item()))
+        if len(losses) > steps or not math.isfinite(losses[-1]):
+            break
+        idx = next(batches, None)
+        if idx is None:  # a new epoch: a new order
+            batches = iter(torch.randperm(len(x), generator=g).split(bs))
+            idx = next(batches)
+        loss = ((a * x[idx] + b - y[idx]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
     return OptPath(np.array(params), np.array(losses))

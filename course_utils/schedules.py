@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from course_utils.checks import check_setup
+from course_utils.checks import check_setup, real_number, whole_number
 from course_utils.device_data import DeviceData
 from course_utils.learner import LossFn, TrainingDiverged, reset_state, train_step
 
@@ -31,6 +31,10 @@ def one_cycle(
 ) -> SchedFactory:
     """One cycle: warm up from `max_lr / div_factor` to `max_lr` over the first `pct_start` of
     training, then anneal (`torch.optim.lr_scheduler.OneCycleLR`)."""
+    for lr in max_lr if isinstance(max_lr, Sequence) else [max_lr]:
+        real_number(lr, "max_lr", 0, low_open=True, example="one_cycle(1e-2)")
+    pct_start = real_number(pct_start, "pct_start", 0, 1, True, True, example="0.25")
+    div_factor = real_number(div_factor, "div_factor", 0, low_open=True, example="25.0")
 
     def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
         total = epochs * steps_per_epoch
@@ -55,6 +59,9 @@ def sgdr(cycle_len: float = 1, cycle_mult: int = 1, eta_min: float = 0.0) -> Sch
     a cycle the learning rate falls from the optimizer's rate to `eta_min` along a cosine
     (`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`).
     """
+    cycle_len = real_number(cycle_len, "cycle_len (epochs)", 0, low_open=True, example="1")
+    cycle_mult = whole_number(cycle_mult, "cycle_mult", example="sgdr(1, cycle_mult=2)")
+    eta_min = real_number(eta_min, "eta_min (the lowest learning rate)", 0, example="0.0")
 
     def make(opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int) -> LRScheduler:
         t0 = max(1, round(cycle_len * steps_per_epoch))
@@ -81,7 +88,11 @@ def lr_find(
     loss explodes (4x the best), restore the model and optimizer, and return (and plot) `lr, loss`.
     Pick a learning rate where the loss still falls steeply, about ten times below the minimum.
     """
-    if not 0 < start_lr < end_lr or num_it < 2:
+    num_it = whole_number(num_it, "num_it", minimum=2, example="100")
+    beta = real_number(beta, "beta (the loss smoothing)", 0, 1, high_open=True, example="0.98")
+    start_lr = real_number(start_lr, "start_lr", 0, low_open=True, example="1e-6")
+    end_lr = real_number(end_lr, "end_lr", 0, low_open=True, example="10.0")
+    if not start_lr < end_lr:
         raise ValueError(
             f"lr_find needs 0 < start_lr < end_lr and num_it >= 2, got start_lr="
             f"{start_lr}, end_lr={end_lr}, num_it={num_it}."

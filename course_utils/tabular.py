@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from course_utils import checks
 from course_utils.data import check_columns
 from course_utils.learner import sigmoid_range
 
@@ -91,13 +92,7 @@ def add_datepart(
     if prefix is None:
         prefix = field[:-4] if field.lower().endswith("date") else field
     col = check_columns(df, [field], "the table")[field]
-    d = pd.to_datetime(col, errors="coerce")
-    bad = col[d.isna()]
-    if len(bad):
-        raise ValueError(
-            f"add_datepart: column {field!r} has {len(bad)} missing or non-date "
-            f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first."
-        )
+    d = checks.date_column(col, field, "add_datepart")  # numbers and time zones: say which
     parts = {
         "Year": d.dt.year,
         "Month": d.dt.month,
@@ -123,6 +118,7 @@ def add_datepart(
 def _days_to_event(df: pd.DataFrame, event: str, by: str, date: str, forward: bool) -> np.ndarray:
     """Days from each row to its group's last (`forward`: next) event, aligned with `df`."""
     check_columns(df, [event, by, date], "the table")
+    checks.no_missing(df, [event, by, date], "days_until" if forward else "days_since")
     order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))  # by group, then date
     d = df[date].iloc[order].reset_index(drop=True)
     g = df[by].iloc[order].reset_index(drop=True)
@@ -137,13 +133,15 @@ def days_since(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Dat
     """Days since the last row of the same group `by` where `event` was true (0 on the day).
 
     The 2018 notebook's `get_elapsed`, vectorised; rows in any order; NaN before the first event.
+    A missing event flag, group or date is an error (neither an event nor its absence): fill it.
     """
     out = _days_to_event(df, event, by, date, forward=False)
     return pd.Series(out, index=df.index, name=f"days_since_{event}")
 
 
 def days_until(df: pd.DataFrame, event: str, by: str = "Store", date: str = "Date") -> pd.Series:
-    """Days until the next row of the same group where `event` is true; NaN after the last."""
+    """Days until the next row of the same group where `event` is true; NaN after the last.
+    A missing event flag, group or date is an error, as in `days_since`."""
     out = _days_to_event(df, event, by, date, forward=True)
     return pd.Series(out, index=df.index, name=f"days_until_{event}")
 
@@ -160,9 +158,12 @@ def rolling_count(
 
     Backward (default): the days ending on the row's date; forward: the days starting on it.
     After sorting by (group, date) each row's key is `group * 10**6 + day number`; the window's
-    ends are found with `searchsorted` and counted with one cumulative sum.
+    ends are found with `searchsorted` and counted with one cumulative sum. A missing event
+    flag, group or date is an error, as in `days_since`.
     """
     check_columns(df, [event, by, date], "the table")
+    checks.no_missing(df, [event, by, date], "rolling_count")
+    window = checks.whole_number(window, "window (days)", example="7")
     order = np.lexsort((df[date].to_numpy(), df[by].to_numpy()))
     day = df[date].to_numpy()[order].astype("datetime64[D]").astype(np.int64)
     group = pd.factorize(df[by].to_numpy()[order])[0].astype(np.int64)  # ascending after sort
@@ -302,6 +303,8 @@ class MixedInputModel(nn.Module):
 
     def forward(self, x_cat: Tensor, x_cont: Tensor) -> Tensor:
         # (bs, n_cat) codes -> (bs, sum of widths): each column looks up its own table
+        sizes = [e.num_embeddings for e in self.embs]
+        checks.category_codes(x_cat, sizes, self.training, "MixedInputModel")
         x = torch.cat([e(x_cat[:, i]) for i, e in enumerate(self.embs)], dim=1)
         x = self.emb_drop(x)
         x = torch.cat([x, self.bn_cont(x_cont)], dim=1)  # (bs, n_emb + n_cont)

@@ -11,8 +11,7 @@ so the loss is `F.nll_loss` (or `seq_nll_loss` for one prediction per position).
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils import checks
 from course_utils.data import sha256
+from course_utils.device_data import DeviceData
 from course_utils.files import atomic_write, load_model, save_model
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "Vocab",
     "batchify",
     "char_windows",
+    "fit_seeds",
+    "mean_sd",
+    "unigram_nats",
     "get_next",
     "get_next_n",
     "identity_init",
@@ -334,6 +338,50 @@ class CharStatefulRnn(nn.Module):
         }
 
 
+def fit_seeds(
+    make: Callable[[], nn.Module],
+    data: DeviceData,
+    epochs: int,
+    lr: float,
+    loss_fn: Callable = F.nll_loss,
+    seeds: Sequence[int] = (0, 1, 2),
+    clip: float | None = None,
+) -> tuple[Tensor, nn.Module]:
+    """Train one fresh model per seed (`make()` after `set_seed(seed)`: the seed fixes both the
+    initial weights and the batch order), each with Adam and a one-cycle schedule at `lr`, and
+    return the final validation losses `(len(seeds),)` and the last model.
+
+    Why: two runs of the same recipe differ by a few hundredths of a nat, as much as the
+    differences between the models the lesson compares, so a comparison is only worth ranking
+    when it holds over several seeds with the same budget and learning rate."""
+    from course_utils.device import set_seed
+    from course_utils.learner import fit
+    from course_utils.schedules import one_cycle
+
+    losses = []
+    for seed in seeds:
+        set_seed(seed)
+        model = make()
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        hist = fit(model, data, epochs, opt, loss_fn, sched=one_cycle(lr), clip=clip)
+        losses.append(float(hist["valid_loss"].iloc[-1]))
+    return torch.tensor(losses), model
+
+
+def mean_sd(x: Tensor) -> str:
+    """`"mean ± sd"` of a 1-d tensor of losses (sample standard deviation), to 3 decimals."""
+    return f"{x.mean().item():.3f} ± {x.std().item():.3f}"
+
+
+def unigram_nats(train: Tensor, valid: Tensor, vocab_size: int) -> float:
+    """Cross-entropy (nats per character) on `valid` of guessing every character from the letter
+    frequencies of `train` (add-one smoothed so that no character has probability 0): the score of
+    a model that knows no context at all."""
+    counts = torch.bincount(train, minlength=vocab_size).double() + 1
+    logp = (counts / counts.sum()).log()
+    return -logp[valid].mean().item()
+
+
 def identity_init(rnn: nn.RNN, layer: int = 0) -> None:
     """Set layer `layer`'s hidden-to-hidden weights `weight_hh_l{layer}` `(n_hidden, n_hidden)`
     to the identity (Le, Jaitly & Hinton 2015); other stacked layers are left alone."""
@@ -366,6 +414,7 @@ def get_next_n(model: nn.Module, inp: str, n: int, vocab: Vocab) -> str:
     """Greedily extend `inp` by `n` characters, feeding each window of `len(inp)` back in."""
     if not inp:
         raise ValueError("Give at least one character to start from.")
+    n = checks.whole_number(n, "n (characters to add)", minimum=0, example="40")
     res = inp
     for _ in range(n):
         res += get_next(model, res[-len(inp) :], vocab)
@@ -391,8 +440,8 @@ def sample_text(
     """
     if not seed:
         raise ValueError("Give at least one character of seed text.")
-    if math.isnan(temperature):
-        raise ValueError("temperature is NaN: use 0 (greedy), 0.5 (safe) .. 1.5 (wild).")
+    n = checks.whole_number(n, "n (characters to add)", minimum=0, example="400")
+    temperature = checks.real_number(temperature, "temperature", 0, example="0.5 (0: greedy)")
     device = next(model.parameters()).device
     model.eval()
     model.reset()
@@ -434,8 +483,9 @@ def save_char_model(model: CharStatefulRnn, vocab: Vocab, path: str | Path) -> P
             f"The vocabulary has {len(vocab)} characters, the model "
             f"{model.e.num_embeddings}: pass the vocabulary it was trained with."
         )
+    meta = {"config": model.config(), "chars": "".join(vocab.chars)}  # can fail: before writing
     path = save_model(model, path)
-    meta = {"config": model.config(), "chars": "".join(vocab.chars), "weights_sha256": sha256(path)}
+    meta["weights_sha256"] = sha256(path)
     with atomic_write(path.with_suffix(path.suffix + ".json")) as tmp:
         tmp.write_text(json.dumps(meta), encoding="utf-8")
     return path

@@ -19,7 +19,7 @@ import torch
 from matplotlib import animation
 from torch import Tensor
 
-from course_utils import line_fit
+from course_utils import checks, line_fit
 from course_utils.collab import cosine_neighbours
 from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
 
@@ -103,29 +103,32 @@ def make_embedding_explorer(
         components: (n, n_components) PCA scores of the same movies, named columns.
         titles: the n titles, in the same order.
     """
+    import html
+
     import ipywidgets as widgets
 
-    titles = list(titles)
+    titles = checks.unique_labels(titles)  # two "Emma (1996)": both stay reachable
     if not len(titles) == len(movie_vectors) == len(components):
         raise ValueError(
             f"movie_vectors ({len(movie_vectors)}), components ({len(components)})"
             f" and titles ({len(titles)}) must describe the same movies."
         )
     movie = widgets.Dropdown(
-        options=sorted(titles),
-        value=titles[0],
+        options=sorted((t, i) for i, t in enumerate(titles)),  # (label, row) pairs
+        value=0,
         description="Movie",
         layout=widgets.Layout(width="480px"),
     )
     neighbours = widgets.HTML()
 
     def show_neighbours(_=None) -> None:
-        idx, sims = cosine_neighbours(movie_vectors, titles.index(movie.value), k)
+        idx, sims = cosine_neighbours(movie_vectors, movie.value, k)
         rows = "".join(
-            f"<tr><td>{titles[j]}</td><td>{s:.2f}</td></tr>" for j, s in zip(idx, sims, strict=True)
+            f"<tr><td>{html.escape(titles[j])}</td><td>{s:.2f}</td></tr>"
+            for j, s in zip(idx, sims, strict=True)
         )
         neighbours.value = (
-            f"<b>Nearest to {movie.value}</b><table><tr><th>movie</th>"
+            f"<b>Nearest to {html.escape(titles[movie.value])}</b><table><tr><th>movie</th>"
             f"<th>cosine</th></tr>{rows}</table>"
         )
 
@@ -134,10 +137,11 @@ def make_embedding_explorer(
 
     def show_ends(_=None) -> None:
         s = pd.Series(components[comp.value].to_numpy(), index=titles).sort_values()
-        lo = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.head(k).items())
-        hi = "".join(f"<li>{t} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
+        lo = "".join(f"<li>{html.escape(t)} ({v:+.2f})</li>" for t, v in s.head(k).items())
+        hi = "".join(f"<li>{html.escape(t)} ({v:+.2f})</li>" for t, v in s.tail(k)[::-1].items())
+        name = html.escape(str(comp.value))
         ends.value = (
-            f"<table><tr><th>highest {comp.value}</th><th>lowest {comp.value}</th></tr>"
+            f"<table><tr><th>highest {name}</th><th>lowest {name}</th></tr>"
             f"<tr><td valign='top'><ol>{hi}</ol></td>"
             f"<td valign='top'><ol>{lo}</ol></td></tr></table>"
         )

@@ -5,7 +5,8 @@ Sphinx with MyST-NB rather than Jupyter Book 2: it builds offline from pip packa
 committed notebooks without running them (`nb_execution_mode = "off"`), and writes the API
 page from the docstrings of `course_utils` (autodoc), which MyST's JavaScript tool cannot.
 The lesson pages are copies of notebooks/*.ipynb made by `_ext/course_site.py` at every
-build (widgets replaced by a picture and a sentence, see there).
+build (widgets replaced by a picture and a sentence, the test tags taken off, the terms below
+indexed; see there). `make site` builds with warnings as errors (-W).
 """
 
 from __future__ import annotations
@@ -62,8 +63,81 @@ html_theme_options = {
     "navigation_with_keys": False,
     "use_download_button": True,
     "home_page_in_toc": True,
+    # One search box, the sidebar's: pydata-sphinx-theme would add a second one in a header
+    # bar above the page when this is not given.
+    "navbar_persistent": [],
 }
 html_context = {"default_mode": "light"}  # pydata-sphinx-theme logs an error without it
 html_copy_source = True  # the download button offers the page source (a lesson: its notebook)
 html_show_sourcelink = False
 html_favicon = "_static/favicon.svg"
+
+# --- search: the lesson that teaches a word comes first
+# Each lesson page gets an index entry for every term here (`course_site.py` adds them under its
+# title). Sphinx's search ranks a query that matches an index entry far above a word that merely
+# occurs in a page, so "momentum" lists lesson6-sgd first rather than in alphabetical order
+# among every page that mentions momentum. The terms are what each lesson teaches; a word two
+# lessons teach belongs to the one that introduces it.
+course_lesson_terms = {
+    "00-setup-check": ["setup", "installation", "device", "environment"],
+    "lesson5-movielens": [
+        "collaborative filtering",
+        "recommendation",
+        "embedding",
+        "dot product",
+        "MovieLens",
+        "EmbeddingDot",
+        "EmbeddingDotBias",
+        "EmbeddingNet",
+        "bias",
+        "L2 regularisation",
+    ],
+    "lesson5-embeddings": [
+        "interpreting embeddings",
+        "PCA",
+        "principal component analysis",
+        "movie bias",
+        "cosine similarity",
+        "nearest neighbours",
+    ],
+    "lesson3-rossmann": [
+        "entity embeddings",
+        "tabular data",
+        "categorical variables",
+        "continuous variables",
+        "Rossmann",
+        "RMSPE",
+        "MixedInputModel",
+        "feature engineering",
+        "learning rate finder",
+    ],
+    "lesson6-sgd": [
+        "SGD",
+        "stochastic gradient descent",
+        "gradient descent",
+        "momentum",
+        "Adagrad",
+        "RMSProp",
+        "Adam",
+        "AdamW",
+        "optimizer",
+        "weight decay",
+        "learning rate",
+        "exponentially weighted average",
+        "debiasing",
+        "autograd",
+        "initialisation",
+        "logistic regression",
+    ],
+    "lesson6-rnn": [
+        "RNN",
+        "recurrent neural network",
+        "GRU",
+        "LSTM",
+        "language model",
+        "backpropagation through time",
+        "BPTT",
+        "temperature",
+        "sampling",
+    ],
+}

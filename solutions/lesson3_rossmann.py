@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def rmspe_by_hand(pred: np.ndarray, targ: np.ndarray) -> float:
@@ -21,3 +22,8 @@ def days_since_last(flags: np.ndarray) -> np.ndarray:
         if last is not None:
             out[day] = day - last
     return out
+
+
+def time_split(dates: pd.Series, n_days: int) -> np.ndarray:
+    """Rows in the last `n_days` days: compared by date, never by position or at random."""
+    return (dates >= dates.max() - pd.Timedelta(days=n_days - 1)).to_numpy()

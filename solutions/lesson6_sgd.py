@@ -41,3 +41,15 @@ def kaiming_init_(layer: nn.Linear) -> nn.Linear:
         layer.weight.normal_(0.0, math.sqrt(2 / fan_in))
         layer.bias.zero_()
     return layer
+
+
+def momentum_step(
+    p: Tensor, grad: Tensor, v: Tensor, lr: float, mu: float
+) -> tuple[Tensor, Tensor]:
+    """One step of PyTorch's momentum: the velocity sums the gradients, the step uses it."""
+    v = mu * v + grad  # the bug stepped with `grad` here instead of `v`
+    return p - lr * v, v
+
+
+VALLEY_AXIS = "rotate"  # the line turns about x ≈ 0.5, inside the data
+NOISE_AT_400 = "about 0.6 / √400 = 0.03"  # the spread times √bs stays at about 0.6

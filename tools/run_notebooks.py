@@ -14,27 +14,73 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from course_utils.data import atomic_write
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
+def run(
+    path: Path,
+    timeout: int = 900,
+    env: Mapping[str, str] | None = None,
+    on_start: Callable[[int | None], object] | None = None,
+) -> nbformat.NotebookNode:
+    """Execute the notebook at `path` top to bottom in a fresh kernel, from its folder, and
+    return the executed notebook; the file itself is not written (`execute` does that).
+
+    The kernel gets this process's environment with `COURSE_DEVICE=cpu` (committed outputs come
+    from a CPU run) and `PYTHONHASHSEED=0` unless set, then `env` on top. `on_start(pid)` is
+    called with the kernel's process id once it is ready (`tools.bench notebooks` watches its
+    memory). Raises nbclient's `CellExecutionError` (a cell failed), `DeadKernelError` (the
+    kernel died, e.g. killed for memory) or `CellTimeoutError` (a cell ran past `timeout` s).
+    """
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+    )
+    if on_start is not None:
+
+        def started(**_: object) -> None:  # nbclient's hook, once the kernel answers
+            provisioner = getattr(client.km, "provisioner", None)
+            process = getattr(provisioner, "process", None)
+            on_start(getattr(process, "pid", None))
+
+        client.on_notebook_start = started
+    hash_seed = os.environ.get("PYTHONHASHSEED", "0")
+    with _environment({"PYTHONHASHSEED": hash_seed, "COURSE_DEVICE": "cpu", **(env or {})}):
+        client.execute()
+    return nb
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """This process's environment with `values` set, inside the block (a kernel started there
+    inherits it); as it was afterwards."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def execute(path: Path, timeout: int = 900) -> float:
     """Run one notebook and write it back (atomically); return the seconds it took."""
-    nb = nbformat.read(path, as_version=4)
-    os.environ["COURSE_DEVICE"] = "cpu"  # committed outputs come from a CPU run
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}},
-                            store_widget_state=True)
     t = time.perf_counter()
-    client.execute()
+    nb = run(path, timeout)
     seconds = time.perf_counter() - t
     with atomic_write(path) as tmp:
         nbformat.write(nb, tmp)
@@ -48,13 +94,27 @@ def _notebook(arg: str) -> Path:
     return path
 
 
+def _seconds(arg: str) -> int:
+    if not arg.isdigit() or int(arg) < 1:
+        raise argparse.ArgumentTypeError(f"{arg!r} is not a whole number of seconds (at least 1)")
+    return int(arg)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.run_notebooks",
-        description="Re-execute notebooks in place (CPU, fresh kernel) to refresh their outputs.")
-    parser.add_argument("notebooks", nargs="*", type=_notebook, metavar="NOTEBOOK",
-                        help="notebooks to run (default: every notebooks/*.ipynb)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+        description="Re-execute notebooks in place (CPU, fresh kernel) to refresh their outputs.",
+    )
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=_notebook,
+        metavar="NOTEBOOK",
+        help="notebooks to run (default: every notebooks/*.ipynb)",
+    )
+    parser.add_argument(
+        "--timeout", type=_seconds, default=900, help="seconds per cell (default 900)"
+    )
     args = parser.parse_args(argv)
     for p in args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb")):
         print(f"running {p} ...", flush=True)
@@ -62,6 +122,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  done in {execute(p, args.timeout):.0f} s", flush=True)
         except CellExecutionError as e:
             print(f"  FAILED, {p} left unchanged:\n{e}", flush=True)
+            return 1
+        except DeadKernelError as e:
+            print(
+                f"  FAILED, {p} left unchanged: the kernel died ({e}). It was most likely "
+                "killed for lack of memory: close other notebooks or use a smaller data set.",
+                flush=True,
+            )
+            return 1
+        except CellTimeoutError:
+            print(
+                f"  FAILED, {p} left unchanged: a cell ran longer than {args.timeout} s; "
+                "raise --timeout or make the cell faster.",
+                flush=True,
+            )
             return 1
     return 0
 

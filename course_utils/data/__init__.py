@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tarfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,9 +269,16 @@ def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:
     dirs = []
     if path is not None:
         dirs.append(Path(path))
-    env = os.environ.get("COURSE_DATA")
+    env = os.environ.get("COURSE_DATA", "").strip()
     if env:
-        dirs.append(Path(env).expanduser())
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            what = "a file, not a folder" if folder.exists() else "a folder that does not exist"
+            raise DataError(
+                f"COURSE_DATA={env!r} is {what}: point it at the folder that holds the data "
+                "sets (e.g. export COURSE_DATA=/path/to/mirror), or unset it."
+            )
+        dirs.append(folder)
     dirs.append(data_dir())
     return dirs
 
@@ -424,11 +433,16 @@ def _download(spec: Dataset) -> Path:
         final = dest / spec.name
         shutil.rmtree(final, ignore_errors=True)
         inner.rename(final)
-    except (shutil.ReadError, EOFError, OSError) as e:
+    except (shutil.ReadError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
         Path(archive).unlink(missing_ok=True)
         raise DataError(
             f"The archive {archive} from {url} is damaged ({e}); it was deleted. "
             "Run again to download it anew."
+        ) from None
+    except OSError as e:  # the archive is fine, the disk is not (full, read-only): keep it
+        raise DataError(
+            f"Could not unpack {archive} into {dest} ({e}): is the disk full? The archive "
+            "was kept; free some space (or set COURSE_DATA to a roomier folder) and run again."
         ) from None
     except DataError:
         Path(archive).unlink(missing_ok=True)

@@ -172,7 +172,25 @@ def read_train(
         )
     if stores is not None:
         _check_values(df, "Store", stores, file)
+    _check_sales(df, file)
     return df
+
+
+def _check_sales(df: pd.DataFrame, file: Path) -> None:
+    """One row per store and day, no negative sales or customers, none on a closed day."""
+    problems = {
+        "rows repeat a (Store, Date) pair": df.duplicated(["Store", "Date"]),
+        "rows have negative Sales or Customers": (df["Sales"] < 0) | (df["Customers"] < 0),
+        "rows have Sales on a closed day (Open=0)": (df["Open"] == 0) & (df["Sales"] > 0),
+    }
+    for what, bad in problems.items():
+        if bad.any():
+            row = df[bad].iloc[0]
+            raise DataError(
+                f"{file}: {int(bad.sum()):,} {what}, e.g. store {row['Store']} on "
+                f"{pd.Timestamp(row['Date']).date()}: it is not Kaggle's train.csv (or it was "
+                "edited); download it again or fix those rows."
+            )
 
 
 def read_test(file: str | os.PathLike) -> pd.DataFrame:

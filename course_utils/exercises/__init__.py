@@ -10,7 +10,9 @@ from course_utils.exercises.rossmann import check_days_since_last, check_rmspe
 from course_utils.exercises.sgd import (
     check_ewma_debiased,
     check_kaiming_init,
+    check_momentum_step,
     check_train_one_epoch,
+    check_valley_axis,
 )
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "check_days_since_last",
     "check_ewma_debiased",
     "check_kaiming_init",
+    "check_momentum_step",
     "check_nearest_by_cosine",
     "check_pca_scores",
     "check_predict_rating",
@@ -25,4 +28,5 @@ __all__ = [
     "check_rnn_step",
     "check_temperature_probs",
     "check_train_one_epoch",
+    "check_valley_axis",
 ]

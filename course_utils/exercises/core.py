@@ -10,7 +10,11 @@ the end. Reference solutions are in the repository's `solutions/` folder: try fi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import random
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -23,16 +27,71 @@ class Wrong(Exception):
     """The answer is wrong; the message says how."""
 
 
+TIME_LIMIT = 30.0  # seconds per check: a student's endless loop must not hang the lesson
+
+
+class _TimeUp(BaseException):  # not an Exception: the student's `except Exception` can't eat it
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` (SIGALRM, on the main thread of a Unix process, which
+    is where a notebook runs its cells; elsewhere the block runs without a limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def ring(*_: object) -> None:
+        raise _TimeUp
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def _session_kept() -> Iterator[None]:
+    """Whatever the student's function does to the session (autograd mode, the random states of
+    Python, NumPy and torch, torch's threads), it is as before afterwards."""
+    grad, threads = torch.is_grad_enabled(), torch.get_num_threads()
+    py, npy, tch = random.getstate(), np.random.get_state(), torch.get_rng_state()  # noqa: NPY002
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_num_threads(threads)
+        random.setstate(py)
+        np.random.set_state(npy)  # noqa: NPY002
+        torch.set_rng_state(tch)
+
+
 def checker(ok: str) -> Callable[[Callable], Callable[[Callable], None]]:
-    """Turn `check_x(fn)`, which raises `Wrong`, into a checker that prints its verdict."""
+    """Turn `check_x(fn)`, which raises `Wrong`, into a checker that prints its verdict.
+
+    The check runs for at most `TIME_LIMIT` seconds and leaves the session as it found it
+    (autograd mode, random states, threads); `sys.exit()` in the student's code is reported.
+    """
 
     def wrap(test: Callable) -> Callable[[Callable], None]:
         name = test.__name__.removeprefix("check_")
 
         @functools.wraps(test)
         def check(fn: Callable) -> None:
+            if not callable(fn):
+                print(
+                    f"✗ {name}: pass the function itself, check_{name}(my_function), not what "
+                    f"it returns (got a {type(fn).__name__})."
+                )
+                return
             try:
-                test(fn)
+                with _session_kept(), _time_limit(TIME_LIMIT):
+                    test(fn)
             except NotImplementedError:
                 print(
                     f"○ {name}: not attempted yet. Write it in the cell above, run that "
@@ -40,6 +99,13 @@ def checker(ok: str) -> Callable[[Callable], Callable[[Callable], None]]:
                 )
             except Wrong as e:
                 print(f"✗ {name}: {e}")
+            except _TimeUp:
+                print(
+                    f"✗ {name}: your function ran for more than {TIME_LIMIT:g} s and was "
+                    "stopped: is there a loop that never ends?"
+                )
+            except SystemExit:
+                print(f"✗ {name}: your function called sys.exit() (or exit()): return a value.")
             except Exception as e:  # an error in the student's code is feedback, not a crash
                 print(f"✗ {name}: your function raised {type(e).__name__}: {e}")
             else:
@@ -53,10 +119,31 @@ def checker(ok: str) -> Callable[[Callable], Callable[[Callable], None]]:
 def as_answer(x: object, shape: Sequence[int], hint: str = "") -> Tensor:  # the answer as a tensor
     if x is None:
         raise Wrong("your function returned None: did you forget `return`?")
-    t = torch.as_tensor(np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=float))
+    if isinstance(x, dict | str) or isinstance(x, Iterator):
+        kind = "a generator" if isinstance(x, Generator) else f"a {type(x).__name__}"
+        raise Wrong(
+            f"your function returned {kind}, not numbers: return a tensor, an array or a list "
+            "(e.g. list(...) of a generator). " + hint
+        )
+    try:
+        t = torch.as_tensor(
+            np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=float)
+        )
+    except (TypeError, ValueError) as e:
+        raise Wrong(
+            f"your function returned a {type(x).__name__} that is not numbers ({e})."
+        ) from None
     if tuple(t.shape) != tuple(shape):
         raise Wrong(f"the result has shape {tuple(t.shape)}, expected {tuple(shape)}. {hint}")
     return t
+
+
+def _show(t: Tensor, like: Tensor) -> str:
+    """The first values of `t`, as integers where `like` holds integers and `t` whole numbers."""
+    v = t.detach().cpu().flatten()[:6]
+    if not like.is_floating_point() and not like.is_complex() and bool((v == v.round()).all()):
+        v = v.long()
+    return np.array2string(v.numpy(), precision=4, suppress_small=True)
 
 
 def compare(
@@ -65,19 +152,30 @@ def compare(
     hint: str = "",
     wrongs: Sequence[tuple[Tensor | float, str]] = (),
     tol: float = 1e-5,
+    inputs: object = None,
 ) -> None:
     """Pass if `answer` matches `want`; else say what is wrong: its shape (then `hint`), the
-    first typical mistake in `wrongs` it matches, or its first values and `want`'s."""
+    first typical mistake in `wrongs` it matches, or its first values and `want`'s (in `want`'s
+    dtype: integers as integers), after `inputs`, the checker's input, where it is given."""
+    want = torch.as_tensor(want)
     got = as_answer(answer, want.shape, hint)
     for candidate, why in [(want, None), *wrongs]:  # the right answer first
         if torch.allclose(got, torch.as_tensor(candidate).double(), 1e-4, tol, equal_nan=True):
             if why is None:
                 return
             raise Wrong(why)
-    got, want = (np.array2string(t.flatten()[:6].numpy(), precision=4) for t in (got, want))
+    on = "the checker's input" if inputs is None else f"the input {_brief(inputs)}"
     raise Wrong(
-        f"on the checker's input it returned {got} where {want} was expected (first values shown)."
+        f"on {on} it returned {_show(got, want)} where {_show(want, want)} was expected "
+        "(first values shown)."
     )
+
+
+def _brief(x: object) -> str:
+    if isinstance(x, Tensor):
+        return f"{_show(x, x)} (shape {tuple(x.shape)})" if x.numel() > 6 else _show(x, x)
+    text = repr(x)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_prediction(

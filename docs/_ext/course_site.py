@@ -10,7 +10,11 @@ with what a static page needs changed, and nothing else:
   screenshot docs/images/<lesson>.png) and a sentence saying how to use it live. The saved
   widget state goes, so no widget JavaScript is loaded from the internet and no "Error
   displaying widget" can appear.
-* `# NBVAL_...` lines (markers for the notebook tests) are removed from code cells.
+* the notebook tests' cell tags (`nbval-ignore-output`, `nbval-skip`, ...) are taken off, so
+  neither the page nor the notebook its download button offers carries them.
+* each lesson gets index entries for the terms it teaches (`course_lesson_terms` in conf.py),
+  in a cell right after its title: Sphinx's search ranks an index entry above a word that only
+  occurs in a page, so a search lists first the lesson that teaches the word.
 * relative links (`../excel/graddesc.xlsx`) are rebased from notebooks/ to docs/lessons/;
   stylesheets an output loads from the internet (matplotlib's animation player asks a CDN
   for Font Awesome) are dropped: the theme's own Font Awesome draws those icons offline.
@@ -35,6 +39,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PROGRESS_MODELS = {"FloatProgressModel", "IntProgressModel"}
 STAGED = "lessons"  # folder under docs/ that holds the copies
+TEST_TAG_PREFIX = "nbval-"  # cell tags for pytest --nbval, meaningless on the site
 # A stylesheet from another site cannot load offline; the theme has the icons they are for.
 EXTERNAL_CSS = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>\s*", re.IGNORECASE)
 
@@ -57,8 +62,11 @@ def _progress_line(model: dict, state: dict) -> str | None:
     bar = bars[0]["state"]
     done = bar.get("value", 0) / (bar.get("max") or 1)
     drawn = "█" * round(10 * done) + " " * (10 - round(10 * done))
-    texts = [re.sub(r"<[^>]+>", "", c["state"].get("value", "")) for c in children
-             if c.get("model_name") == "HTMLModel"]
+    texts = [
+        re.sub(r"<[^>]+>", "", c["state"].get("value", ""))
+        for c in children
+        if c.get("model_name") == "HTMLModel"
+    ]
     left, right = (texts + ["", ""])[:2] if len(texts) != 1 else (texts[0], "")
     line = f"{left}|{drawn}|{right}".replace("\u2007", " ").replace("&lt;", "<")
     return line.replace("&gt;", ">").replace("&amp;", "&") + "\n"
@@ -85,11 +93,13 @@ def widget_fallback(lesson: str, source: str, picture: str | None) -> dict:
         shown = "The picture shows it in JupyterLab. "
     else:
         image, shown = "", ""
-    text = (f":::{{admonition}} Interactive widget (needs a running notebook)\n"
-            f":class: note widget-fallback\n\n{image}"
-            f"{what} runs in a live Python kernel, which this website does not have. "
-            f"{shown}To use it, open `notebooks/{lesson}.ipynb` in JupyterLab (`make lab`), "
-            "run all cells (*Run → Run All Cells*) and change its controls.\n:::\n")
+    text = (
+        f":::{{admonition}} Interactive widget (needs a running notebook)\n"
+        f":class: note widget-fallback\n\n{image}"
+        f"{what} runs in a live Python kernel, which this website does not have. "
+        f"{shown}To use it, open `notebooks/{lesson}.ipynb` in JupyterLab (`make lab`), "
+        "run all cells (*Run → Run All Cells*) and change its controls.\n:::\n"
+    )
     return nbformat.v4.new_output("display_data", data={"text/markdown": text})
 
 
@@ -107,17 +117,33 @@ def _rebase(markdown: str, source_dir: Path, staged_dir: Path) -> str:
     return re.sub(r"(\]\s?)\(([^)\s]+)\)", fix, markdown)
 
 
-def stage(nb: Any, lesson: str, images: Path, source_dir: Path, staged_dir: Path) -> Any:
+def index_cell(terms: list[str]) -> Any:
+    """A markdown cell of main index entries, one per term (invisible on the page)."""
+    entries = ", ".join(f"!{t}" for t in terms)
+    return nbformat.v4.new_markdown_cell(f"```{{index}} {entries}\n```")
+
+
+def stage(
+    nb: Any,
+    lesson: str,
+    images: Path,
+    source_dir: Path,
+    staged_dir: Path,
+    terms: list[str] | None = None,
+) -> Any:
     """The notebook `nb` (of notebooks/<lesson>.ipynb) made ready for a static page."""
     state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags")
+        if tags is not None:
+            cell.metadata["tags"] = [t for t in tags if not t.startswith(TEST_TAG_PREFIX)]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
         if cell.cell_type == "markdown":
             cell.source = _rebase(cell.source, source_dir, staged_dir)
             continue
         if cell.cell_type != "code":
             continue
-        cell.source = "\n".join(ln for ln in cell.source.splitlines()
-                                if not re.match(r"\s*#\s*NBVAL_\w+\s*$", ln))
         outputs = []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
@@ -136,10 +162,22 @@ def stage(nb: Any, lesson: str, images: Path, source_dir: Path, staged_dir: Path
                 continue
             picture = _picture(images, lesson, cell.source)
             if picture is None:
-                logger.warning(f"{lesson}: no picture for the widget of cell {cell.get('id')}"
-                               f"; add docs/images/widgets/{lesson}-<function>.png")
+                logger.warning(
+                    f"{lesson}: no picture for the widget of cell {cell.get('id')}"
+                    f"; add docs/images/widgets/{lesson}-<function>.png"
+                )
             outputs.append(widget_fallback(lesson, cell.source, picture))
         cell.outputs = outputs
+    if terms:
+        title = next(
+            (
+                k
+                for k, c in enumerate(nb.cells)
+                if c.cell_type == "markdown" and re.search(r"(?m)^# ", c.source)
+            ),
+            -1,
+        )
+        nb.cells.insert(title + 1, index_cell(terms))
     return nb
 
 
@@ -149,9 +187,16 @@ def stage_lessons(app: Sphinx) -> None:
     staged_dir = docs / STAGED
     staged_dir.mkdir(exist_ok=True)
     wanted = set()
+    terms = app.config.course_lesson_terms
     for path in sorted(source_dir.glob("*.ipynb")):
-        nb = stage(nbformat.read(path, as_version=4), path.stem, docs / "images", source_dir,
-                   staged_dir)
+        nb = stage(
+            nbformat.read(path, as_version=4),
+            path.stem,
+            docs / "images",
+            source_dir,
+            staged_dir,
+            terms.get(path.stem),
+        )
         text = nbformat.writes(nb)
         out = staged_dir / path.name
         wanted.add(out.name)
@@ -163,5 +208,6 @@ def stage_lessons(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("course_lesson_terms", {}, "env", dict)
     app.connect("builder-inited", stage_lessons)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -193,8 +193,7 @@ def bench_collab(args: argparse.Namespace) -> dict:
     print_table(rows, columns)
     random_rows = [r for r in rows if r["split"].startswith("seed")]
     means = {
-        m: statistics.mean(r["mse"] for r in random_rows if r["model"] == m)
-        for m in COLLAB_RECIPES
+        m: statistics.mean(r["mse"] for r in random_rows if r["model"] == m) for m in COLLAB_RECIPES
     }
     best = min(means, key=means.get)
     u1 = next(r for r in rows if r["split"] == "u1.base/u1.test" and r["model"] == best)
@@ -222,9 +221,7 @@ def bench_collab(args: argparse.Namespace) -> dict:
     batch_sizes = (64, args.batch_size)
     fastai = fastai_available()
     repeats = min(args.repeats, 3)
-    speed = collab_speeds(
-        *splits[f"seed {SPLIT_SEEDS[0]}"], batch_sizes, device, repeats, fastai
-    )
+    speed = collab_speeds(*splits[f"seed {SPLIT_SEEDS[0]}"], batch_sizes, device, repeats, fastai)
     result |= speed
     parts = []
     for bs in batch_sizes:

@@ -18,6 +18,7 @@ import course_utils as cu
 from course_utils.device import fused_ok
 
 __all__ = [
+    "BenchError",
     "Timer",
     "clock",
     "interleaved",
@@ -30,6 +31,11 @@ __all__ = [
     "sync",
     "thread_counts",
 ]
+
+
+class BenchError(Exception):
+    """A benchmark cannot run as asked (a notebook that is not there, a device that is not):
+    `python -m tools.bench` prints the message on one line, with no traceback, and exits 2."""
 
 
 def sync(device: torch.device) -> None:
