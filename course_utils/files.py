@@ -39,7 +39,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
                 f"{path} is read-only for you, so it was not replaced: make it writable "
                 f"(chmod u+w) or write to another path."
             )
-    fd, name = tempfile.mkstemp(prefix=".tmp", dir=path.parent)  # O_EXCL, mode 600
+    fd, name = tempfile.mkstemp(".tmp", ".", dir=path.parent)  # O_EXCL, mode 600, short name
     os.close(fd)
     tmp = Path(name)
     try:

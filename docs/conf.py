@@ -77,67 +77,32 @@ html_favicon = "_static/favicon.svg"
 # title). Sphinx's search ranks a query that matches an index entry far above a word that merely
 # occurs in a page, so "momentum" lists lesson6-sgd first rather than in alphabetical order
 # among every page that mentions momentum. The terms are what each lesson teaches; a word two
-# lessons teach belongs to the one that introduces it.
+# lessons teach belongs to the one that introduces it. Comma-separated, as in Sphinx's `index`.
 course_lesson_terms = {
-    "00-setup-check": ["setup", "installation", "device", "environment"],
-    "lesson5-movielens": [
-        "collaborative filtering",
-        "recommendation",
-        "embedding",
-        "dot product",
-        "MovieLens",
-        "EmbeddingDot",
-        "EmbeddingDotBias",
-        "EmbeddingNet",
-        "bias",
-        "L2 regularisation",
-    ],
-    "lesson5-embeddings": [
-        "interpreting embeddings",
-        "PCA",
-        "principal component analysis",
-        "movie bias",
-        "cosine similarity",
-        "nearest neighbours",
-    ],
-    "lesson3-rossmann": [
-        "entity embeddings",
-        "tabular data",
-        "categorical variables",
-        "continuous variables",
-        "Rossmann",
-        "RMSPE",
-        "MixedInputModel",
-        "feature engineering",
-        "learning rate finder",
-    ],
-    "lesson6-sgd": [
-        "SGD",
-        "stochastic gradient descent",
-        "gradient descent",
-        "momentum",
-        "Adagrad",
-        "RMSProp",
-        "Adam",
-        "AdamW",
-        "optimizer",
-        "weight decay",
-        "learning rate",
-        "exponentially weighted average",
-        "debiasing",
-        "autograd",
-        "initialisation",
-        "logistic regression",
-    ],
-    "lesson6-rnn": [
-        "RNN",
-        "recurrent neural network",
-        "GRU",
-        "LSTM",
-        "language model",
-        "backpropagation through time",
-        "BPTT",
-        "temperature",
-        "sampling",
-    ],
+    "00-setup-check": "setup, installation, device, environment",
+    "lesson5-movielens": (
+        "collaborative filtering, recommendation, embedding, dot product, MovieLens, "
+        "EmbeddingDot, EmbeddingDotBias, EmbeddingNet, bias, L2 regularisation"
+    ),
+    "lesson5-embeddings": (
+        "interpreting embeddings, PCA, principal component analysis, movie bias, "
+        "cosine similarity, nearest neighbours"
+    ),
+    "lesson3-rossmann": (
+        "entity embeddings, tabular data, categorical variables, continuous variables, Rossmann, "
+        "RMSPE, MixedInputModel, feature engineering, learning rate finder"
+    ),
+    "lesson6-sgd": (
+        "SGD, stochastic gradient descent, gradient descent, momentum, Adagrad, RMSProp, Adam, "
+        "AdamW, optimizer, weight decay, learning rate, exponentially weighted average, "
+        "debiasing, autograd, initialisation, logistic regression"
+    ),
+    "lesson6-rnn": (
+        "RNN, recurrent neural network, character model, language model, nn.RNN, "
+        "identity initialisation"
+    ),
+    "lesson6-rnn-gated": (
+        "GRU, LSTM, stateful RNN, backpropagation through time, BPTT, gradient clipping, "
+        "stacked RNN, temperature, sampling"
+    ),
 }

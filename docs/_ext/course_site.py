@@ -117,9 +117,10 @@ def _rebase(markdown: str, source_dir: Path, staged_dir: Path) -> str:
     return re.sub(r"(\]\s?)\(([^)\s]+)\)", fix, markdown)
 
 
-def index_cell(terms: list[str]) -> Any:
-    """A markdown cell of main index entries, one per term (invisible on the page)."""
-    entries = ", ".join(f"!{t}" for t in terms)
+def index_cell(terms: str) -> Any:
+    """A markdown cell of main index entries, one per comma-separated term (invisible on the
+    page; the `!` makes each a main entry, which the search lists with the best matches)."""
+    entries = ", ".join(f"!{t.strip()}" for t in terms.split(",") if t.strip())
     return nbformat.v4.new_markdown_cell(f"```{{index}} {entries}\n```")
 
 
@@ -129,7 +130,7 @@ def stage(
     images: Path,
     source_dir: Path,
     staged_dir: Path,
-    terms: list[str] | None = None,
+    terms: str | None = None,
 ) -> Any:
     """The notebook `nb` (of notebooks/<lesson>.ipynb) made ready for a static page."""
     state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})

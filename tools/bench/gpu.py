@@ -46,7 +46,7 @@ def describe(device: torch.device) -> tuple[str, str]:
 def bench_gpu(args: argparse.Namespace) -> dict:
     """Every benchmark and every notebook on the device, their quality gates, one table."""
     device = cu.get_device(args.device)
-    if device.type == "cpu":
+    if device.type == "cpu" and args.device is None:
         print(
             "no GPU found (neither CUDA nor Apple MPS): the check runs on the CPU. For a GPU, "
             "install a CUDA build of torch (make setup TORCH=cu128) on an NVIDIA machine.",
@@ -81,7 +81,7 @@ def bench_gpu(args: argparse.Namespace) -> dict:
     ok = bool(results["notebooks"]["ok"] and col["meets_targets"])
     table.append(("quality gates", "all passed" if ok else "FAILED"))
     width = max(len(k) for k, _ in table)
-    title = "GPU check" if device.type != "cpu" else "Device check (no GPU: on the CPU)"
+    title = "GPU check" if device.type != "cpu" else "Device check (on the CPU)"
     print(f"\n{title}\n{'-' * (width + 40)}")
     for k, v in table:
         print(f"{k:<{width}}  {v}")
