@@ -35,14 +35,17 @@ LOCK_TORCH_LINKS ?= https://download.pytorch.org/whl/torch/
 
 .PHONY: setup lab refresh test test-fast test-latest tiers lock notebooks workbooks site bench gpu-check lint
 
-# pip quietly, one line per step; on a network that does not answer, give up after about half a
+# The set-up says one line per step; pip's own output goes to $(VENV)/setup.log, and its end is
+# shown when a step fails. On a network that does not answer, pip gives up after about half a
 # minute instead of retrying for minutes (PIP_NET= restores pip's own timeout and retries).
-PIP     := $(PY) -m pip --disable-pip-version-check
+PIP     := $(PY) -m pip
 PIP_NET ?= --timeout 15 --retries 1
+LOG     := $(VENV)/setup.log
+FAILED  = { tail -n 25 $(LOG) >&2; echo "setup: this step failed; the whole log is in $(LOG)" >&2; exit 1; }
 define TORCH_HELP
 setup: could not install torch $(TORCH_VERSION) with: pip install $(TORCH_PIP_ARGS)
-  Is PyTorch's index reachable from here (a proxy, a firewall, no network)? Point pip at a
-  mirror or at a folder of downloaded wheels instead, for example:
+  Is PyTorch's package index reachable from here (no network, a proxy, a firewall)? Point pip
+  at a mirror or at a folder of downloaded wheels instead, for example:
     make setup TORCH_PIP_ARGS="--find-links /path/to/wheels"
     make setup TORCH_PIP_ARGS="--index-url https://your-mirror/simple"
 endef
@@ -52,16 +55,19 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: $(LOCK) pyproject.toml
 	@test -x $(PY) || { echo "setup: creating the virtual environment $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "setup: installing pip (latest)"; $(PIP) install -q $(PIP_NET) --upgrade pip
+	@echo "setup: $$(date) (pip's messages: $(LOG))" > $(LOG)
+	@echo "setup: updating pip"
+	@$(PIP) install --upgrade pip $(PIP_NET) >> $(LOG) 2>&1 || $(FAILED)
 	@$(PY) -c "import sys, torch; sys.exit(torch.__version__ != '$(TORCH_VERSION)+$(TORCH)')" 2>/dev/null \
-	  || { echo "setup: installing PyTorch $(TORCH_VERSION) ($(TORCH) build; TORCH_PIP_ARGS=$(TORCH_PIP_ARGS))"; \
-	       $(PIP) install -q $(PIP_NET) torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS) \
-	       || { echo "$$TORCH_HELP" >&2; exit 1; }; }
+	  || { echo "setup: installing PyTorch $(TORCH_VERSION), $(TORCH) build ($(TORCH_PIP_ARGS))"; \
+	       $(PIP) install torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS) $(PIP_NET) >> $(LOG) 2>&1 \
+	       || { grep -E "^(ERROR|WARNING)" $(LOG) | tail -n 4 >&2; echo "$$TORCH_HELP" >&2; exit 1; }; }
 	@echo "setup: installing the locked libraries ($(LOCK), hash-checked)"
-	@$(PIP) install -q $(PIP_NET) --require-hashes -r $(LOCK)
-	@echo "setup: installing course_utils from this folder (editable)"; $(PIP) install -q --no-deps -e .
-	@problems=$$($(PIP) check) || { echo "$$problems" >&2; exit 1; }
-	@touch $@ && echo "setup: done ($(VENV))"
+	@$(PIP) install --require-hashes -r $(LOCK) $(PIP_NET) >> $(LOG) 2>&1 || $(FAILED)
+	@echo "setup: installing course_utils from this folder (editable)"
+	@$(PIP) install --no-deps -e . >> $(LOG) 2>&1 || $(FAILED)
+	@$(PIP) check >> $(LOG) 2>&1 || $(FAILED)
+	@touch $@ && echo "setup: done"
 
 # Students work in their own copies: my-notebooks/ (git-ignored), seeded from notebooks/ with
 # every lesson it lacks (never overwriting one), so the committed lessons stay as they are.

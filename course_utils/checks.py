@@ -82,13 +82,18 @@ def env_int(name: str, default: int, minimum: int = 0, meaning: str = "a number"
 # --------------------------------------------------------------------------- numbers
 
 
+def _param(name: str) -> str:
+    """The parameter in a description: "bs (the batch size)" -> bs, "Adam betas" -> betas."""
+    return name.split(" (")[0].split()[-1]
+
+
 def whole_number(value: object, name: str, minimum: int = 1, example: str = "") -> int:
     """`value` as an `int` (NumPy integers too), at least `minimum`; else an error that names
     the parameter, what it got and an example. `True`, 2.5 and "8" are refused, not rounded."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         hint = f": pass e.g. {example}" if example else ""
         raise ValueError(
-            f"{name} must be a whole number of at least {minimum}, got {name.split(' ')[0]}={value!r}{hint}."
+            f"{name} must be a whole number of at least {minimum}, got {_param(name)}={value!r}{hint}."
         )
     return int(value)
 
@@ -118,7 +123,7 @@ def real_number(
         where = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
         hint = f": pass e.g. {example}" if example else ""
         raise ValueError(
-            f"{name} must be a number in {where}, got {name.split(' ')[0]}={value!r}{hint}."
+            f"{name} must be a number in {where}, got {_param(name)}={value!r}{hint}."
         )
     return x
 

@@ -11,6 +11,7 @@ so the loss is `F.nll_loss` (or `seq_nll_loss` for one prediction per position).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -441,7 +442,8 @@ def sample_text(
     if not seed:
         raise ValueError("Give at least one character of seed text.")
     n = checks.whole_number(n, "n (characters to add)", minimum=0, example="400")
-    temperature = checks.real_number(temperature, "temperature", 0, example="0.5 (0: greedy)")
+    if temperature != math.inf:  # inf: every character equally likely
+        temperature = checks.real_number(temperature, "temperature", 0, example="0.5 (0: greedy)")
     device = next(model.parameters()).device
     model.eval()
     model.reset()

@@ -16,10 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib import animation
 from torch import Tensor
 
 from course_utils import checks, line_fit
+from course_utils.animation import FrameAnimation
 from course_utils.collab import cosine_neighbours
 from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
 
@@ -157,12 +157,18 @@ def make_embedding_explorer(
 
 
 def animate_fit(
-    x: Tensor, y: Tensor, path: line_fit.OptPath, frames: Sequence[int] | None = None, dpi: int = 60
-) -> animation.FuncAnimation:
+    x: Tensor,
+    y: Tensor,
+    path: line_fit.OptPath,
+    frames: Sequence[int] | None = None,
+    dpi: int = 100,
+) -> FrameAnimation:
     """Animate training: the line over the first 60 points (left) and the path over the loss
     contours (right). `frames` are the steps to show (default: 16, closer together at the
-    start, where things move fast); each is stored as an image at `dpi`. Show the animation
-    with `HTML(anim.to_jshtml())` (no ffmpeg needed); its figure is closed.
+    start, where things move fast); each is stored as an image at `dpi` (100: 800 x 320 pixels,
+    text as large as in the lesson's other plots). Show it with `HTML(anim.to_jshtml())`: an
+    HTML/JavaScript player (no video encoder needed, nothing loaded from the internet); its
+    figure is closed.
     """
     steps = len(path.loss) - 1
     if frames is None:
@@ -180,16 +186,14 @@ def animate_fit(
     ax2.set_title("path of (a, b) over the loss contours")
     fig.tight_layout()
 
-    def draw(i: int):
+    def draw(i: int) -> None:
         a, b = path.params[i]
         line.set_ydata(a * xs + b)
         title.set_text(f"step {i}: a={a:.2f}, b={b:.2f}, loss={path.loss[i]:.3f}")
         trail.set_data(path.params[: i + 1, 0], path.params[: i + 1, 1])
-        return line, title, trail
 
-    anim = animation.FuncAnimation(fig, draw, frames=list(frames), interval=250, blit=False)
     plt.close(fig)
-    return anim
+    return FrameAnimation(fig, draw, list(frames), dpi=dpi, interval=400)
 
 
 def make_optimizer_explorer(

@@ -6,7 +6,8 @@ lock file that `make setup` installs (requirements/lock-linux-cpu.txt), the Make
 * the lock pins every declared package (extras too) at a version both files allow, with
   hashes, and the torch version that `.ci/run` installs;
 * the supported Pythons agree everywhere (metadata, ruff, conda, the lock, the README);
-* `make setup` fetches the CPU build of torch unless told otherwise (dry runs of make).
+* `make setup` fetches the CPU build of torch unless told otherwise (dry runs of make);
+* the plain pip route, `pip install -e '.[slides]'`, resolves in this environment (a dry run).
 """
 
 from __future__ import annotations
@@ -263,3 +264,48 @@ def test_lab_allows_root_only_as_root():
     out = make_dry_run("lab")
     line = next(ln for ln in out.splitlines() if "jupyter lab" in ln)
     assert ("--allow-root" in line) == (os.geteuid() == 0), line
+
+
+@needs_make
+def test_setup_gives_up_quickly_on_an_unreachable_index():
+    """One line per step (pip's output goes to a log), short network timeouts, and the way
+    out named when PyTorch's index does not answer."""
+    out = make_dry_run("setup")
+    assert "--timeout 15 --retries 1" in out
+    assert ">> .venv/setup.log 2>&1" in out
+    make = (ROOT / "Makefile").read_text()
+    assert 'TORCH_PIP_ARGS="--find-links /path/to/wheels"' in make
+
+
+def test_plain_pip_route_resolves():
+    """`pip install -e '.[slides]'` (the route without make) asks for nothing this environment
+    lacks: a dry run offline (no index, no build isolation) installs only the course itself."""
+    pytest.importorskip(
+        "setuptools", reason="the offline dry run builds with this env's setuptools"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull  # this machine's pip settings (mirrors) stay out of it
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-index",
+            "--no-build-isolation",
+            "--quiet",
+            "--report",
+            "-",
+            "-e",
+            ".[slides]",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    names = [item["metadata"]["name"] for item in json.loads(res.stdout)["install"]]
+    assert names == [PROJECT["name"]], f"pip would also install {names}: the lock lacks them"

@@ -450,7 +450,7 @@ def test_outputs_and_targets_of_different_shapes(model, y_shape):
 )
 def test_epochs_must_be_a_positive_whole_number(epochs, sched):
     model = Lin()
-    with pytest.raises(ValueError, match="epochs must be a whole number, at least 1"):
+    with pytest.raises(ValueError, match="epochs must be a whole number of at least 1"):
         fit(model, line(), epochs, sgd(model), F.mse_loss, sched=sched, progress=False)
 
 
@@ -512,7 +512,7 @@ def test_lr_find_that_diverges_at_once_says_so():
 @pytest.mark.parametrize("kw", [{"num_it": 0}, {"start_lr": 0}, {"start_lr": 1, "end_lr": 1e-3}])
 def test_lr_find_arguments(kw):
     model = Lin()
-    with pytest.raises(ValueError, match="0 < start_lr < end_lr and num_it >= 2"):
+    with pytest.raises(ValueError, match=f"{next(iter(kw))}=|start_lr < end_lr"):
         lr_find(model, line(), sgd(model), F.mse_loss, plot=False, **kw)
 
 
@@ -624,7 +624,7 @@ def test_sample_text_never_emits_the_padding_character(temperature):
 
 
 def test_sample_text_nan_temperature():
-    with pytest.raises(ValueError, match="temperature is NaN"):
+    with pytest.raises(ValueError, match="temperature must be a number in"):
         text.sample_text(char_model(), "he", 5, VOCAB, float("nan"))
 
 
@@ -708,5 +708,5 @@ def test_tabular_missing_columns_are_named(call):
     ],
 )
 def test_optimizer_hyperparameters_that_cannot_be_meant(cls, kw):
-    with pytest.raises(ValueError, match=f"{cls.__name__}: invalid {next(iter(kw))}"):
+    with pytest.raises(ValueError, match=f"{cls.__name__} {next(iter(kw))} must be"):
         cls([torch.zeros(1, requires_grad=True)], **kw)

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from PIL import Image
 
+from course_utils import workspace
 from tools import slides
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -97,6 +98,11 @@ def test_late_headings_are_reported():
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_committed_notebooks_have_current_slide_metadata(path):
-    assert slides.apply(path, check=True) is False, (
-        f"the slide metadata of {path.name} is out of date: run `python -m tools.slides`"
-    )
+    if slides.apply(path, check=True):
+        # A lesson run in JupyterLab and saved in place has other outputs, hence other slide
+        # heights: the fix is to restore it, not to plan its slides again.
+        ran_in_place = workspace.in_place_message(path)
+        assert ran_in_place is None, ran_in_place
+        pytest.fail(
+            f"the slide metadata of {path.name} is out of date: run `python -m tools.slides`"
+        )

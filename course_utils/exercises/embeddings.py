@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from course_utils.collab import cosine_neighbours
-from course_utils.exercises.core import as_answer, checker, compare
+from course_utils.exercises.core import as_answer, check_prediction, checker, compare
 
-__all__ = ["check_nearest_by_cosine", "check_pca_scores"]
+__all__ = [
+    "check_axis_name",
+    "check_cosine_matrix",
+    "check_nearest_by_cosine",
+    "check_pca_scores",
+    "random_factors_pc1_share",
+]
 
 
 @checker("The same neighbours, in the same order, as course_utils.collab.cosine_neighbours.")
@@ -34,8 +42,18 @@ def check_nearest_by_cosine(fn: Callable) -> None:
                 "that is the dot product's ranking, which favours long "
                 "vectors: divide by both lengths (cosine similarity).",
             ),
+            (
+                torch.cdist(emb, emb[2:3])[:, 0]
+                .index_fill(0, torch.tensor([2]), float("inf"))
+                .topk(4, largest=False)
+                .indices.double(),
+                "those are the nearest rows by Euclidean distance, which counts length as well "
+                "as direction (a short vector near the origin is 'close' to everything): rank by "
+                "cosine similarity, the dot product of the rows scaled to length 1.",
+            ),
             (want.flip(0), "the order is reversed: most similar first."),
         ],
+        inputs=emb,
     )
 
 
@@ -75,3 +93,57 @@ def check_pca_scores(fn: Callable) -> None:
         ],
         tol=1e-4,
     )
+
+
+@checker("Every row scaled to length 1, then all dot products: F.cosine_similarity for each pair.")
+def check_cosine_matrix(fn: Callable) -> None:
+    """`fn(emb)`: the (n, n) matrix of cosine similarities between the rows of `emb` (n, d)."""
+    g = torch.Generator().manual_seed(3)
+    emb = torch.randn(8, 5, generator=g).double() * torch.arange(1, 9).double()[:, None]
+    want = F.cosine_similarity(emb[:, None], emb[None], dim=2)
+    cols = emb / emb.norm(dim=0, keepdim=True)  # the planted bug: columns scaled, not rows
+    compare(
+        fn(emb.clone()),
+        want,
+        "Return one cosine per pair of rows: (n, n).",
+        [
+            (
+                cols @ cols.T,
+                "still the planted bug: norm(dim=0) scales each column (factor) to length 1, "
+                "so rows keep their lengths; scale each row: norm(dim=1, keepdim=True).",
+            ),
+            (emb @ emb.T, "those are plain dot products: divide by both rows' lengths."),
+        ],
+        inputs=emb,
+    )
+
+
+def random_factors_pc1_share(n_movies: int = 3000, n_factors: int = 50, seed: int = 0) -> float:
+    """Share of variance PC1 explains for random (n_movies, n_factors) factors, untrained.
+
+    The baseline the predict-then-run exercise asks about: with no structure every one of the
+    n_factors directions holds about 1/n_factors of the variance, so a trained model's much
+    larger PC1 share is structure the training put there.
+    """
+    g = torch.Generator().manual_seed(seed)
+    emb = torch.randn(n_movies, n_factors, generator=g, dtype=torch.float64)
+    s = torch.linalg.svdvals(emb - emb.mean(0))
+    return float(s[0] ** 2 / (s**2).sum())
+
+
+def check_axis_name(name: str, axis: str, guess: object, scores: pd.Series, facts: pd.DataFrame):
+    """Interpretation: is `guess` the column of `facts` that the component `scores` tracks best?
+
+    `scores` (one per movie) and `facts` (a row per movie, a column per measurable property, same
+    index) are correlated column by column; the answer is the column with the largest absolute
+    correlation, and every correlation is printed so the name is tested by a measurement.
+    """
+    corr = facts.loc[scores.index].apply(lambda col: np.corrcoef(col, scores)[0, 1])
+    best = str(corr.abs().idxmax())
+    shown = ", ".join(f"{c} {v:+.2f}" for c, v in corr.items())
+    why = (
+        f"Correlations of {axis} with each: {shown}. The strongest names the axis best; "
+        "a weak one says the titles told a story the numbers do not back."
+    )
+    check_prediction(name, guess, best, why, choices=list(facts.columns))
+    return corr

@@ -103,14 +103,23 @@ def widget_fallback(lesson: str, source: str, picture: str | None) -> dict:
     return nbformat.v4.new_output("display_data", data={"text/markdown": text})
 
 
+def _slug(anchor: str) -> str:
+    """JupyterLab's anchor of a heading (`7.-Weight-decay:-L2`: the text, spaces made `-`) as
+    MyST names it (`7-weight-decay-l2`: GitHub's rule, lower case, punctuation dropped)."""
+    return re.sub(r"[^\w\- ]", "", anchor.strip().lower()).replace(" ", "-")
+
+
 def _rebase(markdown: str, source_dir: Path, staged_dir: Path) -> str:
-    """Relative link targets made relative to `staged_dir` instead of `source_dir`."""
+    """Relative link targets made relative to `staged_dir` instead of `source_dir`; a link to
+    a section of another lesson gets the anchor the site gives that section."""
 
     def fix(m: re.Match) -> str:
         target = m.group(2)
-        if re.match(r"[a-z][a-z0-9+.-]*:|#|/", target) or target.endswith(".ipynb"):
-            return m.group(0)  # a URL, an anchor, an absolute path or another lesson
+        if re.match(r"[a-z][a-z0-9+.-]*:|#|/", target):
+            return m.group(0)  # a URL, an anchor or an absolute path
         path, _, anchor = target.partition("#")
+        if path.endswith(".ipynb"):  # another lesson: staged beside this one
+            return f"{m.group(1)}({path}{'#' + _slug(anchor) if anchor else ''})"
         new = Path(os.path.relpath(source_dir / path, staged_dir)).as_posix()
         return f"{m.group(1)}({new}{'#' + anchor if anchor else ''})"
 

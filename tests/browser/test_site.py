@@ -1,12 +1,15 @@
 """The course website (`make site`) in headless Chromium, served from 127.0.0.1.
 
 The site is built first, as `make site` builds it (Sphinx + MyST-NB, offline, from the
-committed notebooks, nothing executed), into build/site/. Then every page reachable from the
-home page is opened: no JavaScript error or console error, no request that fails, every
-image loaded, every link inside the site pointing at a page, file or anchor that exists.
-Each lesson has its page with its committed plots; its widgets show a picture and a sentence
+committed notebooks, nothing executed, warnings as errors), into build/site/; the build must
+print no warning. Then every page reachable from the home page is opened: no JavaScript error
+or console error, no request that fails, every image loaded, every link inside the site
+pointing at a page, file or anchor that exists, every page of docs/ reachable. Each lesson has
+its page with its committed plots and no test tags; its widgets show a picture and a sentence
 (never "Error displaying widget"); the SGD animation steps through its frames; the API page
-documents every module of `course_utils`; the instructor guide names every lesson.
+documents every module of `course_utils`; the instructor guide names every lesson; the
+lessons are listed in the same order in the README, on the home page and in the navigation.
+There is one search box, and searching "momentum" lists the SGD lesson first.
 Screenshots go to tests/artifacts/browser/ (COURSE_DOCS_SCREENSHOTS=1 also refreshes the
 README's picture of a site page in docs/images/).
 """
@@ -36,8 +39,22 @@ from lab_driver import ARTIFACTS, DOCS_IMAGES, NOTEBOOKS, REPO, expect, image_ce
 pytestmark = pytest.mark.browser
 
 SITE = REPO / "build" / "site"
-SITE_BUILD = [sys.executable, "-m", "sphinx", "-E", "-b", "html", "-q", "-d",
-              str(REPO / "build" / "doctrees"), str(REPO / "docs"), str(SITE)]  # = make site
+DOCS = REPO / "docs"
+SITE_BUILD = [
+    sys.executable,
+    "-m",
+    "sphinx",
+    "-E",
+    "-W",
+    "--keep-going",
+    "-b",
+    "html",
+    "-q",
+    "-d",
+    str(REPO / "build" / "doctrees"),
+    str(DOCS),
+    str(SITE),
+]  # = make site
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_PROBLEMS = ("Error displaying widget", "Loading widget...")
 LESSONS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
@@ -47,18 +64,30 @@ LESSONS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
-    """build/site/, built afresh the way `make site` builds it."""
-    missing = [m for m in ("sphinx", "myst_nb", "sphinx_book_theme")
-               if importlib.util.find_spec(m) is None]
+def site_build() -> subprocess.CompletedProcess:
+    """The output of building build/site/ afresh, the way `make site` builds it (-W: a warning
+    fails the build, and --keep-going still writes every page, so the pages can be checked)."""
+    missing = [
+        m for m in ("sphinx", "myst_nb", "sphinx_book_theme") if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        reason = (f"the website tools are not installed ({', '.join(missing)}): "
-                  "pip install -e '.[site]'")
+        reason = (
+            f"the website tools are not installed ({', '.join(missing)}): pip install -e '.[site]'"
+        )
         if os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0"):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    res = subprocess.run(SITE_BUILD, cwd=REPO, capture_output=True, text=True, timeout=1200)
-    assert res.returncode == 0, f"`make site` failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    return subprocess.run(SITE_BUILD, cwd=REPO, capture_output=True, text=True, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def site(site_build: subprocess.CompletedProcess) -> Path:
+    """build/site/, built afresh (a build that only warned still checks its pages)."""
+    if not (SITE / "index.html").is_file() or not (SITE / "searchindex.js").is_file():
+        pytest.fail(
+            f"`make site` wrote no site:\n{site_build.stdout[-3000:]}\n{site_build.stderr[-6000:]}",
+            pytrace=False,
+        )
     return SITE
 
 
@@ -70,8 +99,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site_url(site: Path) -> Iterator[str]:
     """The built site served over HTTP on 127.0.0.1 (a free port) while the tests run."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(_QuietHandler, directory=str(site)))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -89,13 +119,28 @@ class Visit:
         self.page = self.context.new_page()
         self.current, self.problems = "", []
         p = self.page
-        p.on("console", lambda m: m.type == "error" and self.problems.append(
-            f"{self.current}: console error: {m.text}"))
+        p.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and self.problems.append(f"{self.current}: console error: {m.text}")
+            ),
+        )
         p.on("pageerror", lambda e: self.problems.append(f"{self.current}: JavaScript: {e}"))
-        p.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")  # navigated on
-             and self.problems.append(f"{self.current}: request failed: {r.url} ({r.failure})"))
-        p.on("response", lambda r: r.status >= 400 and self.problems.append(
-            f"{self.current}: HTTP {r.status} for {r.url}"))
+        p.on(
+            "requestfailed",
+            lambda r: (
+                "ERR_ABORTED" not in (r.failure or "")  # navigated on
+                and self.problems.append(f"{self.current}: request failed: {r.url} ({r.failure})")
+            ),
+        )
+        p.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and self.problems.append(f"{self.current}: HTTP {r.status} for {r.url}")
+            ),
+        )
 
     def open(self, url: str) -> None:
         self.current = url
@@ -144,6 +189,18 @@ def _status(url: str) -> int:
         return e.code
 
 
+def test_build_has_no_warnings(site_build: subprocess.CompletedProcess) -> None:
+    """`make site` builds with warnings as errors: the build prints no warning and succeeds.
+    (A warning from a docstring names its module: fix the docstring's reStructuredText.)"""
+    warnings = [
+        ln
+        for ln in (site_build.stdout + site_build.stderr).splitlines()
+        if "WARNING" in ln or "ERROR" in ln
+    ]
+    assert not warnings, f"{len(warnings)} warning(s) in the site build:\n" + "\n".join(warnings)
+    assert site_build.returncode == 0, f"`make site` failed:\n{site_build.stderr[-6000:]}"
+
+
 def test_every_page(site_url: str, visit: Visit) -> None:
     """Every page reachable from the home page loads without errors; all its images load;
     every internal link (pages, anchors, downloads) resolves."""
@@ -167,7 +224,7 @@ def test_every_page(site_url: str, visit: Visit) -> None:
             url, fragment = urldefrag(href)
             if not url.startswith(site_url):
                 continue  # another site: not reachable offline, not checked
-            target = unquote(url[len(site_url):]) or "index.html"
+            target = unquote(url[len(site_url) :]) or "index.html"
             if target.endswith("/"):
                 target += "index.html"
             if target.endswith(".html"):
@@ -184,8 +241,14 @@ def test_every_page(site_url: str, visit: Visit) -> None:
     for path, target, fragment in anchors:
         if target in ids and fragment not in ids[target]:
             broken.append(f"{path}: link to a missing anchor {target}#{fragment}")
-    expected = {"index.html", "api.html", "instructor-guide.html",
-                *(f"lessons/{name}.html" for name in LESSONS)}
+    sources = SITE / "_sources"  # every page the build made, by its source (html_copy_source)
+    expected = {
+        *(
+            p.relative_to(sources).with_suffix("").with_suffix(".html").as_posix()
+            for p in sources.glob("**/*.md")
+        ),
+        *(f"lessons/{name}.html" for name in LESSONS),
+    }
     assert not expected - seen, f"pages not reachable from the home page: {expected - seen}"
     assert not broken, "\n".join(broken)
     assert not visit.problems, "\n".join(visit.problems)
@@ -194,8 +257,11 @@ def test_every_page(site_url: str, visit: Visit) -> None:
 
 def _interactive_widgets(nb: Any) -> int:
     """Widget outputs that need a kernel (not progress bars, which become text or vanish)."""
-    state = nb.metadata.get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    state = (
+        nb.metadata.get("widgets", {})
+        .get("application/vnd.jupyter.widget-state+json", {})
+        .get("state", {})
+    )
     n = 0
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -203,8 +269,10 @@ def _interactive_widgets(nb: Any) -> int:
             if view is None:
                 continue
             model = state.get(view.get("model_id"), {})
-            children = [state.get(str(c).removeprefix("IPY_MODEL_"), {})
-                        for c in model.get("state", {}).get("children", [])]
+            children = [
+                state.get(str(c).removeprefix("IPY_MODEL_"), {})
+                for c in model.get("state", {}).get("children", [])
+            ]
             if not any(c.get("model_name", "").endswith("ProgressModel") for c in children):
                 n += 1
     return n
@@ -218,11 +286,20 @@ def test_lesson_page(site_url: str, visit: Visit, name: str) -> None:
     nb = nbformat.read(path, as_version=4)
     visit.open(f"{site_url}lessons/{name}.html")
     page = visit.page
-    title = next(ln[2:].strip() for c in nb.cells if c.cell_type == "markdown"
-                 for ln in c.source.splitlines() if ln.startswith("# "))
+    title = next(
+        ln[2:].strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for ln in c.source.splitlines()
+        if ln.startswith("# ")
+    )
     expect(page.locator("h1").first).to_contain_text(re.sub(r"[`*_]", "", title)[:40])
-    plots = sum(1 for i in image_cells(path) for o in nb.cells[i].outputs
-                if "image/png" in o.get("data", {}))
+    plots = sum(
+        1
+        for i in image_cells(path)
+        for o in nb.cells[i].outputs
+        if "image/png" in o.get("data", {})
+    )
     shown = page.locator(".cell_output img")
     assert shown.count() >= plots, f"{name}: {shown.count()} pictures, {plots} committed plots"
     fallbacks = page.locator(".widget-fallback")
@@ -235,6 +312,7 @@ def test_lesson_page(site_url: str, visit: Visit, name: str) -> None:
         expect(fallbacks.nth(k)).to_contain_text("make lab")
     for problem in WIDGET_PROBLEMS:
         expect(page.get_by_text(problem)).to_have_count(0)
+    assert "nbval" not in page.content(), f"{name}: the page carries the notebook tests' tags"
     if fallbacks.count():
         fallbacks.first.scroll_into_view_if_needed()
         visit.screenshot(f"{name}-widget")
@@ -246,13 +324,13 @@ def test_sgd_animation(site_url: str, visit: Visit) -> None:
     step from frame to frame (matplotlib's JavaScript player, no kernel needed)."""
     name = "lesson6-sgd"
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    cell = next((c for c in nb.cells if c.cell_type == "code" and "animate_fit(" in c.source),
-                None)
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "animate_fit(" in c.source), None)
     if cell is None:
         pytest.skip(f"{name} has no animate_fit cell")
     assert any("anim" in o.get("data", {}).get("text/html", "") for o in cell.outputs), (
         f"{name}: the animation cell has no committed output: run "
-        f"`make notebooks NB=notebooks/{name}.ipynb`")
+        f"`make notebooks NB=notebooks/{name}.ipynb`"
+    )
     visit.open(f"{site_url}lessons/{name}.html")
     anim = visit.page.locator(".animation").first
     anim.scroll_into_view_if_needed()
@@ -260,8 +338,12 @@ def test_sgd_animation(site_url: str, visit: Visit) -> None:
     expect(frame).to_have_attribute("src", re.compile(r"^data:image/"))
     last = int(slider.get_attribute("max"))
     pictures = set()
-    for button, position in (("First frame", 0), ("Next frame", 1), ("Last frame", last),
-                             ("Previous frame", last - 1)):
+    for button, position in (
+        ("First frame", 0),
+        ("Next frame", 1),
+        ("Last frame", last),
+        ("Previous frame", last - 1),
+    ):
         anim.get_by_role("button", name=button, exact=True).click()
         expect(slider).to_have_value(str(position))
         pictures.add(frame.get_attribute("src"))
@@ -277,8 +359,10 @@ def test_api_page(site_url: str, visit: Visit) -> None:
     import course_utils
 
     modules = ["course_utils"] + [
-        m.name for m in pkgutil.walk_packages(course_utils.__path__, "course_utils.")
-        if not m.name.endswith("__main__")]
+        m.name
+        for m in pkgutil.walk_packages(course_utils.__path__, "course_utils.")
+        if not m.name.endswith("__main__")
+    ]
     visit.open(f"{site_url}api.html")
     ids = set(visit.page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)"))
     missing = [m for m in modules if f"module-{m}" not in ids]
@@ -304,4 +388,62 @@ def test_home_and_guide(site_url: str, visit: Visit) -> None:
     text = visit.page.locator("article").inner_text()
     missing = [f"{name}.ipynb" for name in LESSONS if f"{name}.ipynb" not in text]
     assert not missing, f"docs/instructor-guide.md does not cover {missing}"
+    assert not visit.problems, "\n".join(visit.problems)
+
+
+def _lesson_order(hrefs: list[str]) -> list[str]:
+    """The lessons in the order of `hrefs` (links to notebooks or lesson pages), each once."""
+    names = [m.group(1) for h in hrefs if (m := re.search(r"([\w-]+)\.(?:ipynb|html)$", h))]
+    return list(dict.fromkeys(n for n in names if n in LESSONS))
+
+
+def test_lesson_order(site_url: str, visit: Visit) -> None:
+    """The lessons come in the same order, the order a student takes them, in the README's
+    table, on the home page and in the site's navigation; every lesson is in each."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Lessons") :].split("\n## ")[0]
+    in_readme = _lesson_order(re.findall(r"\(notebooks/([\w-]+\.ipynb)\)", table))
+    visit.open(site_url)
+    page = visit.page
+    on_home = _lesson_order(
+        page.locator("article table a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+    )
+    in_nav = _lesson_order(
+        page.locator("nav.bd-docs-nav a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+    )
+    assert sorted(in_readme) == LESSONS, f"README's lessons table: {in_readme}"
+    assert on_home == in_readme, f"home page {on_home} against README {in_readme}"
+    assert in_nav == in_readme, f"navigation {in_nav} against README {in_readme}"
+    assert in_readme[0] == "00-setup-check"
+
+
+def test_search(site_url: str, visit: Visit) -> None:
+    """One search box on every kind of page; a search from it for "momentum" lists the SGD
+    lesson, which teaches momentum, first (not in alphabetical order among the pages that
+    merely mention it)."""
+    page = visit.page
+    boxes = "button.search-button-field, button.search-button, input[type=search]"
+    for path in ("index.html", "lessons/lesson6-sgd.html", "api.html"):
+        visit.open(site_url + path)
+        shown = [b for b in page.locator(boxes).all() if b.is_visible()]
+        assert len(shown) == 1, f"{path}: {len(shown)} search boxes shown"
+    visit.open(site_url)
+    page.locator(boxes).locator("visible=true").first.click()
+    field = page.locator("form.bd-search input[type=search]").locator("visible=true").first
+    expect(field).to_be_visible()
+    field.fill("momentum")
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"search\.html\?q=momentum"))
+    results = page.locator("#search-results ul.search li a")
+    expect(results.first).to_be_visible()
+    first = results.first.get_attribute("href")
+    titles = results.evaluate_all("links => links.map(a => a.textContent)")
+    assert re.match(r"(\.\./)*lessons/lesson6-sgd\.html", first), (
+        f"'momentum' lists first {first}; all: {titles}"
+    )
+    visit.screenshot("search-momentum")
     assert not visit.problems, "\n".join(visit.problems)
