@@ -87,7 +87,9 @@ class FrameAnimation:
         return self.to_jshtml()
 
 
-BUTTON_STYLE = "min-width:2.8em;margin:0 2px;padding:2px 6px;font-size:14px;cursor:pointer"
+BUTTON_STYLE = (
+    "width:auto;min-width:2.8em;white-space:nowrap;margin:0 2px;padding:2px 8px;font-size:14px"
+)
 # (action, accessible name, what the button shows): characters every system font has.
 PLAYER_BUTTONS = [
     ("first", "First frame", "|\u25c0"),

@@ -122,9 +122,7 @@ def real_number(
         hi = "inf" if high is None else f"{high:g}"
         where = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
         hint = f": pass e.g. {example}" if example else ""
-        raise ValueError(
-            f"{name} must be a number in {where}, got {_param(name)}={value!r}{hint}."
-        )
+        raise ValueError(f"{name} must be a number in {where}, got {_param(name)}={value!r}{hint}.")
     return x
 
 
