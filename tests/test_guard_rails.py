@@ -178,7 +178,7 @@ def test_env_flag_spellings(monkeypatch, value, want):
         ("COURSE_THREADS", "-1", lambda: cu.set_threads()),
         ("COURSE_THREADS", "two", lambda: cu.set_threads()),
         ("COURSE_DATA", "/etc/hostname", lambda: cu.data.search_dirs()),
-        ("COURSE_DATA", "/no/such/folder", lambda: cu.data.search_dirs()),
+        ("COURSE_DATA", "/no/such/folder", lambda: cu.find_dataset("nietzsche", download=False)),
         ("COURSE_DEVICE", "gpu", lambda: cu.get_device()),
     ],
 )

@@ -272,13 +272,12 @@ def search_dirs(path: str | os.PathLike | None = None) -> list[Path]:
     env = os.environ.get("COURSE_DATA", "").strip()
     if env:
         folder = Path(env).expanduser()
-        if not folder.is_dir():
-            what = "a file, not a folder" if folder.exists() else "a folder that does not exist"
+        if folder.exists() and not folder.is_dir():
             raise DataError(
-                f"COURSE_DATA={env!r} is {what}: point it at the folder that holds the data "
-                "sets (e.g. export COURSE_DATA=/path/to/mirror), or unset it."
+                f"COURSE_DATA={env!r} is a file, not a folder: point it at the folder that "
+                "holds the data sets (e.g. export COURSE_DATA=/path/to/mirror), or unset it."
             )
-        dirs.append(folder)
+        dirs.append(folder)  # a missing folder: the not-found error says so
     dirs.append(data_dir())
     return dirs
 
@@ -371,6 +370,9 @@ def find_dataset(name: str, path: str | os.PathLike | None = None, download: boo
     else:
         reason = "automatic download is off" if spec.download_url else "no automatic download"
     searched = "\n".join(f"  - {p}" for p in tried)
+    env = os.environ.get("COURSE_DATA", "").strip()
+    if env and not Path(env).expanduser().is_dir():
+        searched += f"\n  (COURSE_DATA={env!r} is a folder that does not exist)"
     raise DataError(
         f"Data set {name!r} was not found and could not be downloaded ({reason}).\n"
         f"Official source: {spec.urls[0]}\n"

@@ -15,11 +15,14 @@ with what a static page needs changed, and nothing else:
 * each lesson gets index entries for the terms it teaches (`course_lesson_terms` in conf.py),
   in a cell right after its title: Sphinx's search ranks an index entry above a word that only
   occurs in a page, so a search lists first the lesson that teaches the word.
-* relative links (`../excel/graddesc.xlsx`) are rebased from notebooks/ to docs/lessons/;
+* relative links (`../excel/graddesc.xlsx`) are rebased from notebooks/ to docs/lessons/, and
+  a link to a section of another lesson gets the anchor the site gives that section;
   stylesheets an output loads from the internet (matplotlib's animation player asks a CDN
   for Font Awesome) are dropped: the theme's own Font Awesome draws those icons offline.
 
-A copy is only rewritten when it changes, so unchanged lessons are not rebuilt.
+A copy is only rewritten when it changes, so unchanged lessons are not rebuilt. In the guides
+(docs/**/*.md), links to `notebooks/NAME.ipynb`, right on GitHub, are pointed at the lesson
+pages as each page is read.
 """
 
 from __future__ import annotations
@@ -211,13 +214,41 @@ def stage_lessons(app: Sphinx) -> None:
         out = staged_dir / path.name
         wanted.add(out.name)
         if not out.is_file() or out.read_text(encoding="utf-8") != text:
-            out.write_text(text, encoding="utf-8")
+            tmp = out.with_name(f".{out.name}.tmp")  # written whole, then renamed over
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, out)
     for old in staged_dir.glob("*.ipynb"):
         if old.name not in wanted:  # a lesson that was removed or renamed
             old.unlink()
 
 
+LESSON_LINK = re.compile(r"(\]\s?)\(([^)\s]+\.ipynb(?:#[^)\s]*)?)\)")
+
+
+def link_lessons(app: Sphinx, docname: str, source: list[str]) -> None:
+    """In a guide (docs/**/*.md), a link to a lesson notebook, `../notebooks/NAME.ipynb` (right
+    on GitHub), is made a link to the lesson's page on the site, `lessons/NAME.ipynb`."""
+    if docname.startswith(STAGED + "/"):
+        return
+    docs = Path(app.srcdir)
+    here = (docs / docname).parent
+    notebooks = (docs.parent / "notebooks").resolve()
+
+    def fix(m: re.Match) -> str:
+        path, _, anchor = m.group(2).partition("#")
+        if re.match(r"[a-z][a-z0-9+.-]*:", path):
+            return m.group(0)  # a URL
+        target = (here / path).resolve()
+        if target.parent != notebooks:
+            return m.group(0)
+        new = Path(os.path.relpath(docs / STAGED / target.name, here)).as_posix()
+        return f"{m.group(1)}({new}{'#' + _slug(anchor) if anchor else ''})"
+
+    source[0] = LESSON_LINK.sub(fix, source[0])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_lesson_terms", {}, "env", dict)
     app.connect("builder-inited", stage_lessons)
+    app.connect("source-read", link_lessons)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
