@@ -28,7 +28,7 @@ class FrameAnimation:
     the player: the first frame is an ordinary `<img>` with its size, so it shows at once (and
     without JavaScript, e.g. in an untrusted notebook); buttons drawn with plain characters (no
     icon font from a CDN) step through the frames, and Play moves on the moment it is pressed.
-    Frames are PNGs reduced to a 64-colour palette: sharp text, a fifth of a full PNG's size
+    Frames are PNGs reduced to a 32-colour palette: sharp text, a seventh of a full PNG's size
     (`animation.frame_format: jpeg` in matplotlib's rcParams gives JPEGs instead).
     """
 
@@ -49,7 +49,7 @@ class FrameAnimation:
             if not jpeg:
                 image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
                 buf = io.BytesIO()
-                image.quantize(colors=64, method=Image.Quantize.FASTOCTREE).save(buf, "PNG")
+                image.quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(buf, "PNG")
             kind = "jpeg" if jpeg else "png"
             out.append(f"data:image/{kind};base64,{base64.b64encode(buf.getvalue()).decode()}")
         return out

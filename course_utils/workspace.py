@@ -15,6 +15,7 @@ commands can say which lessons changed in the course since you copied them.
 Data sets, saved models (`data/models/`) and the workbooks (`excel/`) are found from the
 repository, not from the folder a notebook runs in, so the copies work exactly like the
 originals; `my-notebooks/` sits beside `notebooks/`, so their `../excel/...` links work too.
+The slideshow's stylesheets (`rise.css`, `<lesson>.css`) are copied along and kept current.
 """
 
 from __future__ import annotations
@@ -138,6 +139,15 @@ class Workspace:
             "copied": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
 
+    def _copy_styles(self) -> None:
+        """The slideshow's stylesheets (`rise.css`, `<lesson>.css`) belong to the course, not to
+        the student: copied whenever they are missing or differ from the course's."""
+        for css in sorted(self.source.glob("*.css")):
+            mine = self.target / css.name
+            if not mine.exists() or mine.read_bytes() != css.read_bytes():
+                with atomic_write(mine) as tmp:
+                    shutil.copyfile(css, tmp)
+
     def seed(self) -> list[str]:
         """Copy every lesson that is not in the workspace yet (never overwrite one); returns
         the names copied."""
@@ -150,6 +160,7 @@ class Workspace:
                 copied.append(name)
         if copied or not (self.target / MANIFEST).exists():
             self._write_manifest(manifest)
+        self._copy_styles()
         return copied
 
     def refresh(self, names: list[str] | None = None) -> list[tuple[str, Path | None]]:
@@ -171,6 +182,7 @@ class Workspace:
             self._copy(name, manifest)
             done.append((name, backup))
         self._write_manifest(manifest)
+        self._copy_styles()
         return done
 
 

@@ -106,3 +106,25 @@ def test_committed_notebooks_have_current_slide_metadata(path):
         pytest.fail(
             f"the slide metadata of {path.name} is out of date: run `python -m tools.slides`"
         )
+
+
+def test_lesson_css_stub_is_written_once(tmp_path):
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(_notebook(), path)
+    assert slides.lesson_css(path, check=True) == tmp_path / "lesson.css"
+    assert not (tmp_path / "lesson.css").exists()  # --check changes nothing
+    assert slides.lesson_css(path) == tmp_path / "lesson.css"
+    assert "rise.css" in (tmp_path / "lesson.css").read_text()
+    assert slides.lesson_css(path) is None  # there now: left alone
+
+
+def test_every_lesson_has_the_stylesheets_rise_asks_for():
+    """RISE loads rise.css and <lesson>.css from the notebook's folder; a missing one is
+    answered with an HTML page (a MIME error in the browser's console)."""
+    assert (NOTEBOOKS / "rise.css").is_file()
+    missing = [
+        p.with_suffix(".css").name
+        for p in NOTEBOOKS.glob("*.ipynb")
+        if not p.with_suffix(".css").is_file()
+    ]
+    assert not missing, f"missing {missing}: run `python -m tools.slides`"

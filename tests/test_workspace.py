@@ -51,6 +51,15 @@ def test_seed_copies_every_lesson_once(course: Workspace) -> None:
     assert course.seed() == ["lesson3-new.ipynb"]
 
 
+def test_slide_stylesheets_follow_the_course(course: Workspace) -> None:
+    (course.source / "rise.css").write_text("h1 { color: red }")
+    course.seed()
+    assert (course.target / "rise.css").read_text() == "h1 { color: red }"
+    (course.source / "rise.css").write_text("h1 { color: blue }")
+    course.seed()  # the course's file, not the student's: kept current
+    assert (course.target / "rise.css").read_text() == "h1 { color: blue }"
+
+
 def test_changed_upstream_ignores_outputs(course: Workspace) -> None:
     course.seed()
     assert course.changed_upstream() == []

@@ -25,6 +25,8 @@ can be run again whenever the lessons change, and gives the same answer for the 
 
 Only `metadata.slideshow` of each cell and the notebook's `metadata.rise` (RISE settings:
 scrolling for the occasional tall slide) are written; sources and outputs are untouched. A
+lesson without its own stylesheet gets a stub `<lesson>.css` beside it (RISE asks for one;
+`rise.css` there holds the styles every lesson shares, narrow windows included). A
 notebook whose metadata is already right is not rewritten. Each notebook is read, planned and
 written back within milliseconds (atomically), so editing other cells meanwhile is safe.
 """
@@ -57,6 +59,34 @@ CHARS_PER_LINE = 150  # of rendered markdown at that width
 LINE_PX = 18.5  # markdown text and code lines
 RISE_SETTINGS = {"scroll": True}  # a slide a little taller than the screen can be scrolled
 
+# What RISE draws, in pixels at that width (measured on the course's slides in Chromium).
+CELL_MARGIN_PX = 20  # around a cell's content
+PARAGRAPH_GAP_PX = 10  # below a paragraph of markdown
+FENCED_LINE_PX = 17  # a line of a ``` code block in markdown
+HEADING_GAP_PX = 16  # below a heading
+# heading level -> (characters per line, line height in px); deeper levels: SMALL_HEADING
+HEADINGS = {1: (40, 62), 2: (58, 42), 3: (80, 32)}
+SMALL_HEADING = (110, 24)
+LIST_INDENT_CHARS = 6  # a list item's text starts this many characters in
+LIST_ITEM_GAP_PX = 4
+TABLE_ROW_PX = 34  # a markdown table row
+MARKDOWN_PICTURE_PX = 300  # a picture in markdown (its size is not in the source)
+HTML_ROW_PX = 22  # a row of an HTML table (a DataFrame)
+HTML_BLOCK_MARGIN_PX = 40  # around an HTML table or a source listing
+PLAYER_CONTROLS_PX = 90  # an animation player's slider and buttons under its frame
+HTML_TEXT_MARGIN_PX = 20  # around any other HTML output
+PROGRESS_BAR_PX = 30
+WIDGET_PX = 420  # an interactive widget: its controls plus a plot
+STREAM_LINE_PX = 17.3  # a line of printed text
+TRACEBACK_LINES_PER_FRAME = 3  # an error shows about this many lines per traceback entry
+PLAIN_LINE_PX = 16.6  # a line of a plain-text result
+PICTURE_MARGIN_PX = 12  # around a plot
+OUTPUT_GAP_PX = 4  # between outputs
+CODE_LINE_PX = 18.2  # a line of source in a code cell
+UNKNOWN_PICTURE = (640, 480)  # (width, height) of a picture whose header cannot be read
+LISTING_LINES = 30  # printed text longer than this is a data dump (speaker notes when tall)
+LISTING_ROWS = 40  # and so is an HTML table with more rows
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -76,44 +106,48 @@ def _inline(text: str) -> str:
 
 def markdown_height(source: str) -> float:
     """Estimated rendered height (px) of a markdown cell in the slideshow."""
-    height, lines, i = 20.0, source.splitlines(), 0
+    height, lines, i = float(CELL_MARGIN_PX), source.splitlines(), 0
     para: list[str] = []
 
     def flush() -> None:
         nonlocal height
         if para:
-            height += _wrapped(_inline(" ".join(para))) * LINE_PX + 10
+            height += _wrapped(_inline(" ".join(para))) * LINE_PX + PARAGRAPH_GAP_PX
             para.clear()
 
     while i < len(lines):
         line = lines[i].rstrip()
         if line.startswith("```"):
             flush()
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("```")),
-                       len(lines))
-            height += (end - i - 1) * 17 + 20
+            end = next(
+                (j for j in range(i + 1, len(lines)) if lines[j].startswith("```")), len(lines)
+            )
+            height += (end - i - 1) * FENCED_LINE_PX + CELL_MARGIN_PX
             i = end + 1
             continue
         heading = re.match(r"(#{1,6})\s+(.*)", line)
         if heading:
             flush()
             level, text = len(heading.group(1)), _inline(heading.group(2))
-            per_line, px = {1: (40, 62), 2: (58, 42), 3: (80, 32)}.get(level, (110, 24))
-            height += _wrapped(text, per_line) * px + 16
+            per_line, px = HEADINGS.get(level, SMALL_HEADING)
+            height += _wrapped(text, per_line) * px + HEADING_GAP_PX
         elif re.match(r"\s*([-*+]|\d+\.)\s", line):
             flush()
-            height += _wrapped(_inline(line), CHARS_PER_LINE - 6) * LINE_PX + 4
+            height += (
+                _wrapped(_inline(line), CHARS_PER_LINE - LIST_INDENT_CHARS) * LINE_PX
+                + LIST_ITEM_GAP_PX
+            )
         elif line.startswith("|"):
             flush()
             if not re.match(r"\|[\s:|-]+\|?$", line):  # not the |---| separator
-                height += 34
+                height += TABLE_ROW_PX
         elif line.startswith(">"):
             para.append(line.lstrip("> "))
         elif not line.strip():
             flush()
         elif re.search(r"!\[[^\]]*\]\([^)]*\)", line) or "<img" in line:
             flush()
-            height += 300
+            height += MARKDOWN_PICTURE_PX
         else:
             para.append(line)
         i += 1
@@ -122,21 +156,21 @@ def markdown_height(source: str) -> float:
 
 
 def image_size(b64: str) -> tuple[int, int]:
-    """(width, height) of a base64 PNG or JPEG, read from its header (640 x 480 if unknown)."""
+    """(width, height) of a base64 PNG or JPEG, read from its header (UNKNOWN_PICTURE if not)."""
     try:
         raw = base64.b64decode(b64[: 4096 - 4096 % 4])
     except (binascii.Error, ValueError):
-        return 640, 480
+        return UNKNOWN_PICTURE
     if raw.startswith(b"\x89PNG") and len(raw) >= 24:
         return struct.unpack(">II", raw[16:24])
     i = 2  # JPEG: walk the segments up to the start-of-frame marker
     while raw.startswith(b"\xff\xd8") and i + 9 < len(raw) and raw[i] == 0xFF:
-        marker, length = raw[i + 1], struct.unpack(">H", raw[i + 2:i + 4])[0]
+        marker, length = raw[i + 1], struct.unpack(">H", raw[i + 2 : i + 4])[0]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            h, w = struct.unpack(">HH", raw[i + 5:i + 9])
+            h, w = struct.unpack(">HH", raw[i + 5 : i + 9])
             return w, h
         i += 2 + length
-    return 640, 480
+    return UNKNOWN_PICTURE
 
 
 def _picture_px(width: int, height: int, max_width: int = TEXT_WIDTH_PX) -> float:
@@ -146,33 +180,36 @@ def _picture_px(width: int, height: int, max_width: int = TEXT_WIDTH_PX) -> floa
 def _html_height(text: str, plain: str) -> float:
     """Height of an HTML output: a table, a source listing, an animation or a banner."""
     if "<table" in text:
-        return text.count("<tr") * 22 + 40
+        return text.count("<tr") * HTML_ROW_PX + HTML_BLOCK_MARGIN_PX
     if "<pre" in text or "highlight" in text:  # IPython.display.Code (show_source)
-        return len(plain.splitlines()) * LINE_PX + 40
+        return len(plain.splitlines()) * LINE_PX + HTML_BLOCK_MARGIN_PX
     frame = re.search(r"data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]{64,4096})", text)
-    if frame:  # matplotlib's to_jshtml animation: one frame plus its buttons and slider
-        return _picture_px(*image_size(frame.group(1))) + 90
+    if frame:  # an animation player (to_jshtml): one frame plus its buttons and slider
+        return _picture_px(*image_size(frame.group(1))) + PLAYER_CONTROLS_PX
     visible = html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
     blocks = len(re.findall(r"<(?:p|div|li|br|h\d)\b", text))
-    return (_wrapped(visible) + blocks) * LINE_PX + 20
+    return (_wrapped(visible) + blocks) * LINE_PX + HTML_TEXT_MARGIN_PX
 
 
 def _widget_height(output: dict, state: dict) -> float:
-    """A progress bar is one line; an interactive widget is planned at 420 px (controls plus
-    a plot), its size when it runs live in the slideshow."""
+    """A progress bar is one line; an interactive widget is planned at WIDGET_PX (controls
+    plus a plot), its size when it runs live in the slideshow."""
     model = state.get(output["data"][WIDGET_VIEW].get("model_id"), {})
     children = model.get("state", {}).get("children", [])
     kinds = {state.get(str(c).removeprefix("IPY_MODEL_"), {}).get("model_name") for c in children}
-    return 30 if "FloatProgressModel" in kinds or "IntProgressModel" in kinds else 420
+    progress = "FloatProgressModel" in kinds or "IntProgressModel" in kinds
+    return PROGRESS_BAR_PX if progress else WIDGET_PX
 
 
 def output_height(output: dict, widget_state: dict) -> float:
     """Estimated height (px) of one output of a code cell."""
     kind = output.get("output_type")
     if kind == "stream":
-        return len(output.get("text", "").rstrip("\n").splitlines()) * 17.3 + 4
+        return (
+            len(output.get("text", "").rstrip("\n").splitlines()) * STREAM_LINE_PX + OUTPUT_GAP_PX
+        )
     if kind == "error":
-        return len(output.get("traceback", [])) * 3 * 17.3
+        return len(output.get("traceback", [])) * TRACEBACK_LINES_PER_FRAME * STREAM_LINE_PX
     data = output.get("data", {})
     plain = data.get("text/plain", "")
     if WIDGET_VIEW in data:
@@ -182,18 +219,19 @@ def output_height(output: dict, widget_state: dict) -> float:
         w, h = image_size(data["image/png"])
         if "width" in meta and "height" in meta:
             w, h = meta["width"], meta["height"]
-        return _picture_px(w, h) + 12
+        return _picture_px(w, h) + PICTURE_MARGIN_PX
     if "text/html" in data:
         return _html_height(data["text/html"], plain)
     if "text/markdown" in data:
         return markdown_height(data["text/markdown"])
-    return len(plain.splitlines()) * 16.6 + 4
+    return len(plain.splitlines()) * PLAIN_LINE_PX + OUTPUT_GAP_PX
 
 
 def code_height(cell: dict, widget_state: dict) -> float:
     lines = len(cell["source"].splitlines()) or 1
     outputs = cell.get("outputs", [])
-    return 20 + lines * 18.2 + sum(output_height(o, widget_state) + 4 for o in outputs)
+    outputs_px = sum(output_height(o, widget_state) + OUTPUT_GAP_PX for o in outputs)
+    return CELL_MARGIN_PX + lines * CODE_LINE_PX + outputs_px
 
 
 # --------------------------------------------------------------------------- the plan
@@ -243,20 +281,27 @@ def late_headings(nb: dict) -> list[tuple[int, str]]:
 def _is_listing(cell: dict) -> bool:
     """A source listing (show_source) or a data dump: long printed text, a long table."""
     return "show_source(" in cell["source"] or any(
-        (o.get("output_type") == "stream" and o.get("text", "").count("\n") > 30)
-        or o.get("data", {}).get("text/html", "").count("<tr") > 40
-        for o in cell.get("outputs", []))
+        (o.get("output_type") == "stream" and o.get("text", "").count("\n") > LISTING_LINES)
+        or o.get("data", {}).get("text/html", "").count("<tr") > LISTING_ROWS
+        for o in cell.get("outputs", [])
+    )
 
 
 def _shows_something(cell: dict) -> bool:
-    return any(o.get("output_type") != "stream" or o.get("text", "").strip()
-               for o in cell.get("outputs", []))
+    return any(
+        o.get("output_type") != "stream" or o.get("text", "").strip()
+        for o in cell.get("outputs", [])
+    )
 
 
 def plan(nb: dict) -> list[Planned]:
     """The slide type of every cell of `nb` (a notebook as a dict), from its structure."""
-    widget_state = (nb.get("metadata", {}).get("widgets", {})
-                    .get("application/vnd.jupyter.widget-state+json", {}).get("state", {}))
+    widget_state = (
+        nb.get("metadata", {})
+        .get("widgets", {})
+        .get("application/vnd.jupyter.widget-state+json", {})
+        .get("state", {})
+    )
     out: list[Planned] = []
     used = 0.0  # height of the slide being filled
     last = "start"  # what the slide being filled ended with: heading, text, code, explanation
@@ -326,13 +371,44 @@ def apply(path: Path, check: bool = False, explain: bool = False) -> bool:
     return changed
 
 
+LESSON_CSS = (
+    "/* Slide styles for this lesson only: RISE loads this file after rise.css (the styles every\n"
+    "   lesson shares). Created by `python -m tools.slides`, so that RISE finds a stylesheet. */\n"
+)
+
+
+def lesson_css(path: Path, check: bool = False) -> Path | None:
+    """RISE asks for `<lesson>.css` beside the notebook (and `rise.css`) whenever it shows
+    slides; a missing file comes back as an HTML error page (a MIME error in the console).
+    Write a stub where it is missing (with `check`, only report it); returns the file that was
+    (or, with `check`, would be) written."""
+    css = path.with_suffix(".css")
+    if css.exists():
+        return None
+    if not check:
+        with atomic_write(css) as tmp:
+            tmp.write_text(LESSON_CSS, encoding="utf-8")
+    return css
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.slides", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK",
-                        help="notebooks to update (default: every notebooks/*.ipynb)")
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if a notebook's slide metadata is out of date")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.slides",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        metavar="NOTEBOOK",
+        help="notebooks to update (default: every notebooks/*.ipynb)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a notebook's slide metadata is out of date",
+    )
     parser.add_argument("--explain", action="store_true", help="print each cell's slide type")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -342,13 +418,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{path} is not a notebook file (.ipynb) that exists")
         if apply(path, check=args.check, explain=args.explain):
             stale.append(path)
-        slides = sum(1 for c in nbformat.read(path, as_version=4).cells
-                     if c.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide"))
+        if (css := lesson_css(path, check=args.check)) is not None:
+            stale.append(path)
+            print(f"{css}: {'missing' if args.check else 'written'} (RISE loads it)")
+        slides = sum(
+            1
+            for c in nbformat.read(path, as_version=4).cells
+            if c.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide")
+        )
         state = ("out of date" if args.check else "updated") if path in stale else "up to date"
         print(f"{path}: {state}, {slides} slides")
         for i, heading in late_headings(nbformat.read(path, as_version=4)) if args.explain else []:
-            print(f"  hint: cell {i}: {heading.strip()!r} is not at the top of its cell; "
-                  "split the cell there so that the section starts its own slide")
+            print(
+                f"  hint: cell {i}: {heading.strip()!r} is not at the top of its cell; "
+                "split the cell there so that the section starts its own slide"
+            )
     return 1 if args.check and stale else 0
 
 

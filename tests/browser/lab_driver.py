@@ -4,7 +4,8 @@ test_jupyterlab.py); no pytest in here, so it reads on its own.
 
 * `start_lab()` / `LabServer.stop()`: JupyterLab from this Python environment on 127.0.0.1, a
   free port and a random token, with a throw-away config/settings/runtime folder. Autosave is
-  off and the server refuses to save files, so the committed notebooks are never modified.
+  off and the server refuses to save files (scratch copies under tests/artifacts/ aside), so
+  the committed notebooks are never modified.
 * `cells_needed()`, `cheap_plot_cells()`: which cells to run for a widget or a plot, found
   by their source and by the names they read (the notebook on disk is parsed with `ast`).
 * `Lab`: one browser page, with the few actions a student takes (open a notebook, run cells,
@@ -68,7 +69,9 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
 
-# Server config: a contents manager that refuses to save, and checkpoints kept out of the repo.
+# Server config: a contents manager that refuses to save (but the tests' own scratch copies
+# under tests/artifacts/, git-ignored: RISE's Alt+R saves before it shows the slides), and
+# checkpoints kept out of the repo.
 _SERVER_CONFIG = """
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
@@ -76,6 +79,8 @@ from tornado import web
 
 class NeverSaveContentsManager(AsyncLargeFileManager):
     async def save(self, model, path=""):
+        if path.strip("/").startswith("tests/artifacts/"):
+            return await super().save(model, path)
         raise web.HTTPError(403, "the browser tests never save files: " + path)
 
 
@@ -115,9 +120,12 @@ class LabServer:
     runtime_dir: Path
     process: subprocess.Popen = field(repr=False)
 
-    def api(self, path: str, method: str = "GET", timeout: float = 10) -> Any:
+    def api(self, path: str, method: str = "GET", timeout: float = 10, body: Any = None) -> Any:
         req = urllib.request.Request(
-            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+            f"{self.url}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            data=None if body is None else json.dumps(body).encode(),
         )
         with urllib.request.urlopen(req, timeout=timeout) as r:
             body = r.read()
@@ -139,6 +147,11 @@ class LabServer:
             return
         for s in sessions:
             threading.Thread(target=shutdown, args=(s["id"],), daemon=True).start()
+
+    def set_setting(self, plugin: str, values: dict[str, Any]) -> None:
+        """Change a JupyterLab user setting (e.g. "@jupyterlab/notebook-extension:tracker");
+        pages opened afterwards use it."""
+        self.api(f"/lab/api/settings/{plugin}", method="PUT", body={"raw": json.dumps(values)})
 
     def log_tail(self, n: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-n:]
@@ -210,7 +223,9 @@ def start_lab(tmp: Path) -> LabServer:
         JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
     )
     cmd = [
-        sys.executable, "-m", "jupyterlab",  # this environment's JupyterLab (and kernel)
+        sys.executable,
+        "-m",
+        "jupyterlab",  # this environment's JupyterLab (and kernel)
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -224,7 +239,11 @@ def start_lab(tmp: Path) -> LabServer:
         cmd.append("--allow-root")  # containers and CI often run as root
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so all of it can be stopped
         )
     server = LabServer(f"http://127.0.0.1:{port}", token, log, runtime_dir, process)
@@ -232,15 +251,18 @@ def start_lab(tmp: Path) -> LabServer:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if process.poll() is not None:
-                raise LabStartError(f"JupyterLab exited with {process.returncode}:\n"
-                                    f"{server.log_tail()}")
+                raise LabStartError(
+                    f"JupyterLab exited with {process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 server.api("/api/status")
                 return server
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:
-                    raise LabStartError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:"
-                                        f"\n{server.log_tail()}") from None
+                    raise LabStartError(
+                        f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:"
+                        f"\n{server.log_tail()}"
+                    ) from None
                 time.sleep(0.2)  # polling interval while the server starts, not a fixed wait
     except BaseException:
         server.stop()
@@ -278,13 +300,17 @@ _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp
 def _loads(node: ast.AST) -> set[str]:
     """Names an expression or simple statement reads, less those its own comprehensions and
     lambdas bind."""
-    loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-             and isinstance(n.ctx, ast.Load)}
+    loads = {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
     own = set()
     for scope in ast.walk(node):
         if isinstance(scope, _SCOPES):
-            own |= {n.id for n in ast.walk(scope) if isinstance(n, ast.Name)
-                    and isinstance(n.ctx, ast.Store)}
+            own |= {
+                n.id
+                for n in ast.walk(scope)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
             own |= {a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)}
     return loads - own
 
@@ -332,8 +358,9 @@ def _names(source: str) -> tuple[set[str], set[str]]:
                 for item in stmt.items:
                     reads.update(_loads(item.context_expr) - bound)
                     if item.optional_vars is not None:
-                        bound |= {n.id for n in ast.walk(item.optional_vars)
-                                  if isinstance(n, ast.Name)}
+                        bound |= {
+                            n.id for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)
+                        }
                 run(stmt.body, bound)
             elif isinstance(stmt, ast.Try):
                 run(stmt.body, bound)
@@ -347,11 +374,12 @@ def _names(source: str) -> tuple[set[str], set[str]]:
 
     run(tree.body, set())
     for fn in functions:  # a function's free names: whatever the cell has not bound by then
-        local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                 and isinstance(n.ctx, ast.Store)} | {a.arg for a in ast.walk(fn)
-                                                       if isinstance(a, ast.arg)}
-        free = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load)}
+        local = {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        } | {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+        free = {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
         reads.update(free - local - defined)
     return defined, reads
 
@@ -387,8 +415,12 @@ def run_headless(path: Path, indices: list[int], timeout: int = 600) -> None:
     nb = nbformat.read(path, as_version=4)
     keep = set(indices)
     nb.cells = [c for i, c in enumerate(nb.cells) if i in keep]
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
 
 
 def recorded_seconds(path: Path) -> dict[int, float | None]:
@@ -412,8 +444,12 @@ def recorded_seconds(path: Path) -> dict[int, float | None]:
 def image_cells(path: Path) -> list[int]:
     """Cells whose committed outputs include a PNG (the notebook's plots)."""
     nb = nbformat.read(path, as_version=4)
-    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+    ]
 
 
 def cheap_plot_cells(path: Path, budget_s: float) -> tuple[list[int], list[int]]:
@@ -543,8 +579,9 @@ class Lab:
         """No traceback in any output, no JupyterLab dialog, no JavaScript exception."""
         tracebacks = self.page.locator(STDERR_SEL).filter(has_text=re.compile(TRACEBACK))
         if tracebacks.count():
-            raise AssertionError(f"{self.name}: a cell raised:\n"
-                                 f"{tracebacks.first.inner_text()[-3000:]}")
+            raise AssertionError(
+                f"{self.name}: a cell raised:\n{tracebacks.first.inner_text()[-3000:]}"
+            )
         dialogs = self.page.locator(".jp-Dialog")
         if dialogs.count():
             raise AssertionError(f"{self.name}: a dialog appeared:\n{dialogs.first.inner_text()}")
@@ -595,5 +632,3 @@ class Lab:
         im.thumbnail((1000, 1000))
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
         im.quantize(colors=128).save(DOCS_IMAGES / image, optimize=True)
-
-

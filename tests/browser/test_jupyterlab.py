@@ -19,12 +19,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from lab_driver import (
+    ARTIFACTS,
+    CELLS_SEL,
+    LAB_SETTINGS,
     NOTEBOOKS,
+    REPO,
     Lab,
     cells_needed,
     cheap_plot_cells,
+    code_cells,
     expect,
     find_cell,
     image_cells,
@@ -93,7 +99,9 @@ def test_widgets_extension_enabled() -> None:
     """`jupyter labextension list` shows the ipywidgets front end installed, enabled, OK."""
     result = subprocess.run(
         [sys.executable, "-m", "jupyter", "labextension", "list"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     listing = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # drop colours
     line = next((ln for ln in listing.splitlines() if WIDGETS_EXTENSION in ln), None)
@@ -174,8 +182,9 @@ def test_lesson6_sgd(lab: Lab) -> None:
     """The gradient-descent animation steps frame by frame (its JavaScript runs), and the
     optimizer explorer redraws when another optimizer is chosen."""
     path = NOTEBOOKS / notebook("lesson6-sgd.ipynb")
-    anim_cell, explorer_cell = find_cell(path, "animate_fit("), find_cell(
-        path, "make_optimizer_explorer("
+    anim_cell, explorer_cell = (
+        find_cell(path, "animate_fit("),
+        find_cell(path, "make_optimizer_explorer("),
     )
     lab.open(path.name)
     lab.run_cells(cells_needed(path, "animate_fit(", "make_optimizer_explorer("))
@@ -218,6 +227,80 @@ def test_lesson6_sgd(lab: Lab) -> None:
     lab.assert_images_render(out)
     lab.assert_no_errors()
     lab.screenshot("optimizer-explorer", lab.cell(explorer_cell))
+
+
+def test_sgd_animation_as_a_student_sees_it(lab: Lab) -> None:
+    """Run All with JupyterLab's default settings, where a cell out of view is laid out only
+    when scrolled to (matplotlib's player then showed a 0 x 0 picture until Play, and its first
+    Play did not move): the SGD animation shows its first frame at its size before anything is
+    clicked, Play moves at once, and nothing is fetched from the internet (no icon font)."""
+    path = NOTEBOOKS / notebook("lesson6-sgd.ipynb")
+    needed = nbformat.read(path, as_version=4).cells
+    cells = [
+        nbformat.v4.new_code_cell(needed[i].source) for i in cells_needed(path, "animate_fit(")
+    ]
+    # screens of text before the animation: its output is drawn while it is out of view
+    filler = "\n\n".join(f"Paragraph {k} of the text before the animation." for k in range(120))
+    cells.insert(len(cells) - 1, nbformat.v4.new_markdown_cell(filler))
+    scratch = ARTIFACTS / "lesson6-sgd-animation.ipynb"  # git-ignored
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel_metadata(path)), scratch)
+
+    page, outside = lab.page, []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if r.url.startswith("http") and not r.url.startswith(lab.server.url)
+            else None
+        ),
+    )
+    tracker = "@jupyterlab/notebook-extension:tracker"
+    lab.server.set_setting(tracker, {"windowingMode": "contentVisibility"})  # JupyterLab's default
+    try:
+        page.goto(
+            f"{lab.server.url}/lab/tree/{scratch.relative_to(REPO).as_posix()}?reset"
+            f"&token={lab.server.token}"
+        )
+        lab.path = scratch
+        expect(page.locator(CELLS_SEL)).to_have_count(len(cells))
+        lab.wait_idle()
+        lab.menu("Run", "runmenu:run-all")
+        lab.wait_ran([i for i, _ in code_cells(scratch)], 240_000)
+
+        anim = lab.cell(len(cells) - 1).locator(".animation")
+        frame, slider = anim.locator("img").first, anim.locator("input[type=range]")
+        anim.scroll_into_view_if_needed()
+        expect(frame).to_be_visible()
+        expect(frame).to_have_js_property("complete", True)
+        box, natural = (
+            frame.bounding_box(),
+            frame.evaluate("i => [i.naturalWidth, i.naturalHeight]"),
+        )
+        assert box is not None and box["width"] >= 400 and box["height"] >= 150, (
+            f"the first frame is drawn at {box}, not at its size {natural}"
+        )
+        expect(slider).to_have_value("0")
+        lab.screenshot("sgd-animation-first-frame", lab.cell(len(cells) - 1))
+        first = frame.get_attribute("src")
+        # The click's handler shows the next frame before it returns: Play moves at once.
+        shown = anim.get_by_role("button", name="Play", exact=True).evaluate(
+            "b => { b.click(); return b.closest('.animation').querySelector('input').value; }"
+        )
+        assert shown == "1", f"Play showed frame {shown}, not the next one (1)"
+        assert frame.get_attribute("src") != first, "Play moved the slider but not the picture"
+        expect(slider).not_to_have_value("1")  # and it goes on by itself
+        anim.get_by_role("button", name="Pause", exact=True).click()
+        lab.screenshot("sgd-animation-playing", lab.cell(len(cells) - 1))
+        assert not outside, f"the page fetched from the internet: {outside}"
+        lab.assert_no_errors()
+    finally:
+        lab.server.set_setting(tracker, LAB_SETTINGS[tracker.replace(":", "/")])
+
+
+def kernel_metadata(path: Path) -> dict:
+    """The notebook's kernel and language settings, for a scratch copy of some of its cells."""
+    meta = nbformat.read(path, as_version=4).metadata
+    return {k: meta[k] for k in ("kernelspec", "language_info") if k in meta}
 
 
 def test_lesson6_rnn(lab: Lab, char_model: Path) -> None:

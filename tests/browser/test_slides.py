@@ -18,12 +18,23 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from lab_driver import ARTIFACTS, DOCS_IMAGES, NOTEBOOKS, REPO, Lab, cells_needed, expect, find_cell
+from lab_driver import (
+    ARTIFACTS,
+    CELLS_SEL,
+    DOCS_IMAGES,
+    NOTEBOOKS,
+    REPO,
+    Lab,
+    cells_needed,
+    expect,
+    find_cell,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +63,10 @@ _STATE_JS = """() => {
 
 def _require_rise() -> None:
     if importlib.util.find_spec("jupyterlab_rise") is None:
-        reason = ("RISE for JupyterLab is not installed: pip install -e '.[slides]' "
-                  "(jupyterlab-rise, with jupyterlab_widgets 3.0.10 so that widgets show in slides)")
+        reason = (
+            "RISE for JupyterLab is not installed: pip install -e '.[slides]' "
+            "(jupyterlab-rise, with jupyterlab_widgets 3.0.10 so that widgets show in slides)"
+        )
         if os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0"):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
@@ -86,7 +99,10 @@ def step_through(lab: Lab) -> list[dict[str, Any]]:
             page.wait_for_function(
                 f"""k => {{ const s = ({_STATE_JS})();
                            return s && (s.h !== k[0] || s.v !== k[1] || s.fragments !== k[2]); }}""",
-                arg=list(key), timeout=STEP_TIMEOUT_MS, polling=50)
+                arg=list(key),
+                timeout=STEP_TIMEOUT_MS,
+                polling=50,
+            )
         except Exception as e:  # Playwright's TimeoutError: nothing moved, this is the end
             if "Timeout" not in type(e).__name__:
                 raise
@@ -107,15 +123,21 @@ def test_slideshow(lab: Lab, name: str) -> None:
     slides = step_through(lab)
     last = slides[-1]
     assert last["h"] == last["nh"] - 1 and last["v"] == max(last["nv"] - 1, 0), (
-        f"{name}: the slideshow stopped at slide {last['h']}.{last['v']} of {last['nh']}")
+        f"{name}: the slideshow stopped at slide {last['h']}.{last['v']} of {last['nh']}"
+    )
     assert len(slides) >= MIN_SLIDES, f"{name}: {len(slides)} slides, expected at least 10"
     empty = [f"{s['h']}.{s['v']}" for s in slides if s["cells"] == 0]
     assert not empty, f"{name}: slides without a visible cell: {empty}"
     limit = MAX_SLIDE_RATIO * VIEWPORT["height"]
-    tall = [f"slide {s['h']}.{s['v']} ({s['height']} px, starts {s['first']!r})"
-            for s in slides if s["height"] > limit]
-    assert not tall, (f"{name}: slides taller than {MAX_SLIDE_RATIO} screens "
-                      f"({VIEWPORT['height']} px): {tall}; run `python -m tools.slides`")
+    tall = [
+        f"slide {s['h']}.{s['v']} ({s['height']} px, starts {s['first']!r})"
+        for s in slides
+        if s["height"] > limit
+    ]
+    assert not tall, (
+        f"{name}: slides taller than {MAX_SLIDE_RATIO} screens "
+        f"({VIEWPORT['height']} px): {tall}; run `python -m tools.slides`"
+    )
     tallest = max(slides, key=lambda s: s["height"])
     (ARTIFACTS / f"slides-{Path(name).stem}.json").write_text(json.dumps(slides, indent=1))
     print(f"{name}: {len(slides)} slides, tallest {tallest['height']} px")
@@ -159,20 +181,136 @@ def test_widget_in_slide(lab: Lab) -> None:
     lab.assert_no_errors()
 
 
+PANE_WINDOW = {"width": 1400, "height": 900}  # Alt+R splits it: the slides get about 530 px
+PANE_STEPS = 15  # key presses through the first slides in the pane
+# In the slideshow pane: its size, the heading's height, what sticks out on the right, and
+# how headings break their lines.
+_PANE_JS = """() => {
+    const reveal = document.querySelector('.reveal'), w = reveal.clientWidth;
+    const shown = [...document.querySelectorAll('.reveal section.present *')]
+        .filter(e => e.offsetParent !== null);
+    const heading = shown.find(e => /^H[12]$/.test(e.tagName));
+    return {width: w, height: reveal.clientHeight,
+            heading: heading ? heading.getBoundingClientRect().height : 0,
+            wordBreak: heading ? getComputedStyle(heading).wordBreak : 'normal',
+            overflowWrap: heading ? getComputedStyle(heading).overflowWrap : 'normal',
+            past: shown.filter(e => e.getBoundingClientRect().right > w + 1)
+                       .slice(0, 3).map(e => e.className.toString().slice(0, 40) || e.tagName),
+            fullscreen: !!document.fullscreenElement};
+}"""
+
+
+def test_side_pane_and_full_screen(lab: Lab) -> None:
+    """Presenting as the docs say: Alt+R shows the slides in a pane beside the notebook,
+    readable there (the title fits, nothing runs off the right edge, words are not cut); a
+    second Alt+R opens no second pane; the pane's full-screen button fills the screen with the
+    slideshow. RISE's stylesheets (rise.css, <lesson>.css) are answered as CSS."""
+    name = "lesson6-sgd.ipynb"
+    if not (NOTEBOOKS / name).exists():
+        pytest.skip(f"notebooks/{name} does not exist")
+    folder = ARTIFACTS / "present"  # a scratch copy (git-ignored): Alt+R saves the notebook
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in (name, "rise.css", name.replace(".ipynb", ".css")):
+        shutil.copyfile(NOTEBOOKS / file, folder / file)
+    page, css = lab.page, {}
+    page.set_viewport_size(PANE_WINDOW)
+    page.on(
+        "response",
+        lambda r: (
+            css.update({r.url.rsplit("/", 1)[-1]: (r.status, r.headers.get("content-type"))})
+            if "/files/" in r.url and r.url.endswith(".css")
+            else None
+        ),
+    )
+    rel = (folder / name).relative_to(REPO).as_posix()
+    page.goto(f"{lab.server.url}/lab/tree/{rel}?reset&token={lab.server.token}")
+    expect(page.locator(CELLS_SEL).first).to_be_visible()
+    lab.wait_idle()
+    lab.cell(0).click()
+    page.keyboard.press("Escape")  # command mode, as after running a cell
+    page.keyboard.press("Alt+r")
+    pane = page.wait_for_selector(".jp-MainAreaWidget iframe").content_frame()
+    pane.wait_for_function(
+        "() => [...document.querySelectorAll('.reveal section.present .jp-Cell')]"
+        ".some(c => c.offsetHeight > 0)"
+    )
+    lab.screenshot("pane-title")
+    pane.locator(".reveal").click(position={"x": 5, "y": 5})
+
+    def settled() -> dict[str, Any]:
+        try:  # a slide slides in from the right: wait until it is in place
+            pane.wait_for_function(f"() => !({_PANE_JS})().past.length", timeout=STEP_TIMEOUT_MS)
+        except Exception as e:  # Playwright's TimeoutError: something stays cut off
+            if "Timeout" not in type(e).__name__:
+                raise
+        return pane.evaluate(_PANE_JS)
+
+    for step in range(PANE_STEPS):
+        now = settled()
+        assert now["width"] < 700, f"the pane is {now['width']} px wide: not a side pane"
+        assert now["heading"] < 0.35 * now["height"], (
+            f"step {step}: the heading takes {now['heading']:.0f} of {now['height']} px"
+        )
+        assert not now["past"], f"step {step}: cut off on the right: {now['past']}"
+        assert (now["wordBreak"], now["overflowWrap"]) == ("normal", "normal"), now
+        pane.locator("body").press("Space")
+    settled()
+    lab.screenshot("pane-slide")
+
+    pane.locator("body").press("Alt+r")  # in the slideshow, then in the notebook
+    lab.cell(0).click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Alt+r")
+    expect(page.locator(".jp-MainAreaWidget iframe")).to_have_count(1)
+
+    page.locator("jp-button[title='Open the slideshow in full screen']").first.click()
+    pane.wait_for_function(f"() => ({_PANE_JS})().fullscreen")
+    full = pane.evaluate(_PANE_JS)
+    assert (full["width"], full["height"]) == (PANE_WINDOW["width"], PANE_WINDOW["height"]), full
+    lab.screenshot("full-screen")
+    for sheet in ("rise.css", name.replace(".ipynb", ".css")):
+        status, kind = css.get(sheet, (None, None))
+        assert status == 200 and (kind or "").startswith("text/css"), f"{sheet}: {status} {kind}"
+    lab.assert_no_errors()
+
+
 MATH_NOTEBOOK = {
     "cells": [
-        {"cell_type": "markdown", "id": "math-text", "metadata": {"slideshow": {"slide_type": "slide"}},
-         "source": "# Math check\n\nThe sigmoid $\\sigma(x) = 1/(1 + e^{-x})$ and\n\n"
-                   "$$\\hat{y} = \\sigma(a x + b)$$"},
-        {"cell_type": "code", "id": "math-output", "metadata": {"slideshow": {"slide_type": "slide"}},
-         "execution_count": 1, "source": "Math(r'\\frac{\\partial L}{\\partial a}')",
-         "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
-                      "data": {"text/latex": "$\\frac{\\partial L}{\\partial a}$",
-                               "text/plain": "<IPython.core.display.Math object>"}}]},
+        {
+            "cell_type": "markdown",
+            "id": "math-text",
+            "metadata": {"slideshow": {"slide_type": "slide"}},
+            "source": "# Math check\n\nThe sigmoid $\\sigma(x) = 1/(1 + e^{-x})$ and\n\n"
+            "$$\\hat{y} = \\sigma(a x + b)$$",
+        },
+        {
+            "cell_type": "code",
+            "id": "math-output",
+            "metadata": {"slideshow": {"slide_type": "slide"}},
+            "execution_count": 1,
+            "source": "Math(r'\\frac{\\partial L}{\\partial a}')",
+            "outputs": [
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 1,
+                    "metadata": {},
+                    "data": {
+                        "text/latex": "$\\frac{\\partial L}{\\partial a}$",
+                        "text/plain": "<IPython.core.display.Math object>",
+                    },
+                }
+            ],
+        },
     ],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {
+        "kernelspec": {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 
