@@ -319,7 +319,7 @@ def test_embedding_explorer_updates():
     movie_box, comp_box = w.children
     dropdown, html = movie_box.children
     assert "Nearest to A" in html.value and "<td>B</td>" in html.value
-    dropdown.value = "C"
+    dropdown.value = 2  # values are row indices, so duplicate titles stay apart
     assert "Nearest to C" in html.value
     comp_dropdown, ends = comp_box.children
     comp_dropdown.value = "PC2"

@@ -47,7 +47,13 @@ def _close_figures():
 
 def test_char3_three_inputs_one_output_three_colours():
     fig = diagrams.char3_diagram()
-    assert shapes(fig) == {"in": 3, "hid": 3, "out": 1, "op": 0, "arrow": 3 + 2 + 1}
+    assert shapes(fig) == {
+        "in": 3,
+        "hid": 4,
+        "out": 1,
+        "op": 0,
+        "arrow": 3 + 3 + 1,
+    }  # the zero start state too
     assert legend(fig) == [
         "l_in: input → hidden",
         "l_hidden: hidden → hidden",
@@ -60,7 +66,7 @@ def test_char3_three_inputs_one_output_three_colours():
 @pytest.mark.parametrize("n", [3, 8])
 def test_loop_unrolled_shares_three_colours(n):
     fig = diagrams.loop_diagram(n)
-    assert shapes(fig) == {"in": n, "hid": n, "out": 1, "op": 0, "arrow": 2 * n}
+    assert shapes(fig) == {"in": n, "hid": n + 1, "out": 1, "op": 0, "arrow": 2 * n + 1}
     assert len(arrow_colours(fig)) == 3, "n steps, but still only three weight matrices"
 
 
@@ -71,7 +77,7 @@ def test_cycle_is_one_step_with_a_loop():
 
 def test_seq_model_has_an_output_per_step():
     fig = diagrams.seq_diagram(8)
-    assert shapes(fig) == {"in": 8, "hid": 8, "out": 8, "op": 0, "arrow": 8 + 7 + 8}
+    assert shapes(fig) == {"in": 8, "hid": 9, "out": 8, "op": 0, "arrow": 8 + 8 + 8}
     assert "c9" in texts(fig)
 
 

@@ -33,4 +33,3 @@ def test_own_names_are_not_read() -> None:
     assert {"np", "total", "ev", "squares", "scale", "text"} <= defined
     assert reads & {"total", "ev", "k", "a", "f", "np"} == set()
     assert {"events", "factor", "path"} <= reads
-

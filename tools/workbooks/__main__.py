@@ -24,12 +24,19 @@ BUILDERS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.workbooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BUILDERS)} "
-                        "(default: all)")
-    parser.add_argument("--no-values", action="store_true",
-                        help="do not run LibreOffice: formulas only, no computed values")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.workbooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(BUILDERS)} (default: all)"
+    )
+    parser.add_argument(
+        "--no-values",
+        action="store_true",
+        help="do not run LibreOffice: formulas only, no computed values",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BUILDERS]
     if unknown:

@@ -42,12 +42,23 @@ from tools.workbooks.common import (
     TITLE,
     about_sheet,
     legend,
+    print_setup,
     save,
     set_name,
+    text_block,
 )
 
-__all__ = ["FactorModel", "SOLVER_BOUND", "SOLVER_TIME_MS", "build", "fit_factors",
-           "random_factors", "solver_ranges", "workbook", "workbook_models"]
+__all__ = [
+    "FactorModel",
+    "SOLVER_BOUND",
+    "SOLVER_TIME_MS",
+    "build",
+    "fit_factors",
+    "random_factors",
+    "solver_ranges",
+    "workbook",
+    "workbook_models",
+]
 
 N_FACTORS = 5
 SEED = 0
@@ -55,10 +66,13 @@ DIGITS = 4  # factor values are rounded to this many decimals, so they read well
 SOLVER_BOUND = 2  # LibreOffice's Swarm solver needs bounds: every factor in [0, 2]
 SOLVER_TIME_MS = 240_000  # its time limit (the setting counts milliseconds)
 
-LEGEND = [("rating", "rating (data)"), ("input", "factor: Solver changes it"),
-          ("result", "RMSE: make it small"), ("unrated", "prediction, not rated")]
-HEADER_ROTATED = Alignment(text_rotation=90, wrap_text=True, horizontal="center",
-                           vertical="bottom")
+LEGEND = [
+    ("rating", "rating (data)"),
+    ("input", "factor: Solver changes it"),
+    ("result", "RMSE: make it small"),
+    ("unrated", "prediction, not rated"),
+]
+HEADER_ROTATED = Alignment(text_rotation=90, wrap_text=True, horizontal="center", vertical="bottom")
 SMALL = Font(size=9)
 
 
@@ -92,8 +106,9 @@ class FactorModel:
         return float(np.sqrt(np.nanmean(err**2)))
 
 
-def random_factors(n_users: int, n_movies: int, k: int = N_FACTORS, bias: bool = False,
-                   seed: int = SEED) -> FactorModel:
+def random_factors(
+    n_users: int, n_movies: int, k: int = N_FACTORS, bias: bool = False, seed: int = SEED
+) -> FactorModel:
     """Random starting factors, uniform in [0, 1) with two decimals (block B of the sheets)."""
     rng = np.random.default_rng(seed)
     uf = rng.random((n_users, k)).round(2)
@@ -103,8 +118,9 @@ def random_factors(n_users: int, n_movies: int, k: int = N_FACTORS, bias: bool =
     return FactorModel(uf, mf, ub, mb)
 
 
-def fit_factors(ratings: np.ndarray, start: FactorModel, bias: bool = False, steps: int = 500,
-                lr: float = 0.1) -> FactorModel:
+def fit_factors(
+    ratings: np.ndarray, start: FactorModel, bias: bool = False, steps: int = 500, lr: float = 0.1
+) -> FactorModel:
     """Minimise the MSE over the rated cells from `start`, full batch, with Adam.
 
     This is what Excel's Solver does to the sheet (with a different optimiser): the
@@ -113,8 +129,10 @@ def fit_factors(ratings: np.ndarray, start: FactorModel, bias: bool = False, ste
     r = torch.tensor(ratings, dtype=torch.float64)
     mask = ~torch.isnan(r)
     target = r[mask]
-    params = [torch.tensor(a, dtype=torch.float64, requires_grad=True)
-              for a in (start.user_factors, start.movie_factors, start.user_bias, start.movie_bias)]
+    params = [
+        torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        for a in (start.user_factors, start.movie_factors, start.user_bias, start.movie_bias)
+    ]
     uf, mf, ub, mb = params
     opt = torch.optim.Adam(params if bias else [uf, mf], lr=lr)
     for _ in range(steps):
@@ -151,8 +169,9 @@ def _rng(r0: int, c0: int, r1: int, c1: int) -> str:
 
 @dataclass
 class Grid:
-    """Where a model sheet's pieces are: `nb` user parameters (factors + bias) in columns
-    `2 .. 1 + nb`, the userId column `idc`, the movies in columns `mc .. mc + n_movies - 1`."""
+    """Where a model sheet's pieces are: `n_params` parameters per user (factors + bias) in
+    columns `2 .. 1 + n_params`, then the userId column `id_col`, then the movies in columns
+    `first_movie_col .. last_col`."""
 
     k: int
     bias: bool
@@ -160,26 +179,26 @@ class Grid:
     n_movies: int
 
     @property
-    def nb(self) -> int:
+    def n_params(self) -> int:
         return self.k + int(self.bias)
 
     @property
-    def idc(self) -> int:
-        return 2 + self.nb
+    def id_col(self) -> int:
+        return 2 + self.n_params
 
     @property
-    def mc(self) -> int:
-        return self.idc + 1
+    def first_movie_col(self) -> int:
+        return self.id_col + 1
 
     @property
     def last_col(self) -> int:
-        return self.mc + self.n_movies - 1
+        return self.first_movie_col + self.n_movies - 1
 
 
 def _header_row(ws: Worksheet, g: Grid, row: int, table: pd.DataFrame, left: list[str]) -> None:
     """A header row: `left` labels from column B, "userId", then the movie ids."""
     for j, text in enumerate([*left, "userId", *map(int, table.columns)]):
-        c = ws.cell(row, 2 + j if left else g.idc + j, text)
+        c = ws.cell(row, 2 + j if left else g.id_col + j, text)
         c.font, c.fill = BOLD, FILLS["header"]
         c.alignment = Alignment(horizontal="center", wrap_text=True)
 
@@ -189,16 +208,25 @@ def _ratings_block(ws: Worksheet, g: Grid, table: pd.DataFrame, top: int) -> tup
     ws.cell(top - 1, 1, "Ratings: the data the RMSE compares with (blank: not rated)").font = BOLD
     _header_row(ws, g, top, table, [])
     for i, (u, row) in enumerate(table.iterrows()):
-        ws.cell(top + 1 + i, g.idc, int(u)).font = BOLD
+        ws.cell(top + 1 + i, g.id_col, int(u)).font = BOLD
         for j, v in enumerate(row):
-            cell = ws.cell(top + 1 + i, g.mc + j, None if np.isnan(v) else float(v))
+            cell = ws.cell(top + 1 + i, g.first_movie_col + j, None if np.isnan(v) else float(v))
             cell.fill, cell.number_format = FILLS["rating"], "0.0"
-    return top + 1, g.mc
+    return top + 1, g.first_movie_col
 
 
-def _factor_block(wb: Workbook, ws: Worksheet, g: Grid, table: pd.DataFrame, model: FactorModel,
-                  top: int, ratings_at: tuple[int, int], prefix: str, heading: str,
-                  titles: Mapping[int, str] | None = None) -> dict[str, int]:
+def _factor_block(
+    wb: Workbook,
+    ws: Worksheet,
+    g: Grid,
+    table: pd.DataFrame,
+    model: FactorModel,
+    top: int,
+    ratings_at: tuple[int, int],
+    prefix: str,
+    heading: str,
+    titles: Mapping[int, str] | None = None,
+) -> dict[str, int]:
     """Factors, predictions and RMSE from row `top`; returns where they are.
 
     Layout (k = number of factors): a heading row; movie titles (if given); the movie
@@ -211,51 +239,54 @@ def _factor_block(wb: Workbook, ws: Worksheet, g: Grid, table: pd.DataFrame, mod
     ws.cell(top, 1, heading).font = Font(bold=True, size=12)
     row = top + 1
     if titles is not None:  # rotated titles over the movie columns
-        ws.cell(row, g.idc, "movie").font = BOLD
+        ws.cell(row, g.id_col, "movie").font = BOLD
         for j, m in enumerate(table.columns):
-            c = ws.cell(row, g.mc + j, titles.get(int(m), f"movie {int(m)}"))
+            c = ws.cell(row, g.first_movie_col + j, titles.get(int(m), f"movie {int(m)}"))
             c.alignment, c.font = HEADER_ROTATED, SMALL
         ws.row_dimensions[row].height = 110
         row += 1
     mf_row = row
-    hdr = mf_row + g.nb
+    hdr = mf_row + g.n_params
     pr = hdr + 1
 
     # movie factors (+ bias) above the predictions
-    for f in range(g.nb):
+    for f in range(g.n_params):
         label = f"factor {f + 1}" if f < k else "movie bias"
-        ws.cell(mf_row + f, g.idc, label).font = BOLD
+        ws.cell(mf_row + f, g.id_col, label).font = BOLD
         for j in range(nm):
             v = model.movie_factors[j, f] if f < k else model.movie_bias[j]
-            cell = ws.cell(mf_row + f, g.mc + j, float(v))
+            cell = ws.cell(mf_row + f, g.first_movie_col + j, float(v))
             cell.fill, cell.number_format = FILLS["input"], "0.00"
-    _header_row(ws, g, hdr, table, [f"factor {f + 1}" for f in range(k)]
-                + (["user bias"] if g.bias else []))
+    _header_row(
+        ws, g, hdr, table, [f"factor {f + 1}" for f in range(k)] + (["user bias"] if g.bias else [])
+    )
     ws.row_dimensions[hdr].height = 30
 
     # user factors (+ bias), userId, predictions (greyed where not rated)
     ratings = table.to_numpy()
     for i, u in enumerate(table.index):
         r = pr + i
-        for f in range(g.nb):
+        for f in range(g.n_params):
             v = model.user_factors[i, f] if f < k else model.user_bias[i]
             cell = ws.cell(r, 2 + f, float(v))
             cell.fill, cell.number_format = FILLS["input"], "0.00"
-        ws.cell(r, g.idc, int(u)).font = BOLD
+        ws.cell(r, g.id_col, int(u)).font = BOLD
         for j in range(nm):
-            dot = (f"MMULT({_ref(r, 2, abs_col=True)}:{_ref(r, 1 + k, abs_col=True)},"
-                   f"{_ref(mf_row, g.mc + j, abs_row=True)}:"
-                   f"{_ref(mf_row + k - 1, g.mc + j, abs_row=True)})")
+            dot = (
+                f"MMULT({_ref(r, 2, abs_col=True)}:{_ref(r, 1 + k, abs_col=True)},"
+                f"{_ref(mf_row, g.first_movie_col + j, abs_row=True)}:"
+                f"{_ref(mf_row + k - 1, g.first_movie_col + j, abs_row=True)})"
+            )
             if g.bias:
-                dot += f"+{_ref(r, 2 + k, abs_col=True)}+{_ref(mf_row + k, g.mc + j, abs_row=True)}"
-            cell = ws.cell(r, g.mc + j, f"={dot}")
+                dot += f"+{_ref(r, 2 + k, abs_col=True)}+{_ref(mf_row + k, g.first_movie_col + j, abs_row=True)}"
+            cell = ws.cell(r, g.first_movie_col + j, f"={dot}")
             cell.number_format = "0.00"
             if np.isnan(ratings[i, j]):
                 cell.fill, cell.font = FILLS["unrated"], GREY_TEXT
 
     # the RMSE over the rated cells, top left of the block
     rat = _rng(r_top, r_left, r_top + nu - 1, r_left + nm - 1)
-    pred = _rng(pr, g.mc, pr + nu - 1, g.mc + nm - 1)
+    pred = _rng(pr, g.first_movie_col, pr + nu - 1, g.first_movie_col + nm - 1)
     ws.cell(mf_row, 1, "RMSE (rated cells)").font = BOLD
     c = ws.cell(mf_row + 1, 1, f'=SQRT(SUMPRODUCT(({rat}<>"")*({rat}-{pred})^2)/COUNT({rat}))')
     c.fill, c.font, c.number_format = FILLS["result"], Font(bold=True, size=12), "0.0000"
@@ -263,8 +294,13 @@ def _factor_block(wb: Workbook, ws: Worksheet, g: Grid, table: pd.DataFrame, mod
     _name = set_name
     _name(wb, f"{prefix}_rmse", ws, f"A{mf_row + 1}")
     _name(wb, f"{prefix}_predictions", ws, pred)
-    _name(wb, f"{prefix}_user_factors", ws, _rng(pr, 2, pr + nu - 1, 1 + g.nb))
-    _name(wb, f"{prefix}_movie_factors", ws, _rng(mf_row, g.mc, mf_row + g.nb - 1, g.mc + nm - 1))
+    _name(wb, f"{prefix}_user_factors", ws, _rng(pr, 2, pr + nu - 1, 1 + g.n_params))
+    _name(
+        wb,
+        f"{prefix}_movie_factors",
+        ws,
+        _rng(mf_row, g.first_movie_col, mf_row + g.n_params - 1, g.first_movie_col + nm - 1),
+    )
     return {"mf_row": mf_row, "pr": pr, "rmse_row": mf_row + 1, "end": pr + nu - 1}
 
 
@@ -272,8 +308,10 @@ def solver_ranges(g: Grid, block: dict[str, int]) -> dict[str, str]:
     """The Solver's cells for a factor block: objective, user and movie parameter ranges."""
     return {
         "rmse": f"$A${block['rmse_row']}",
-        "users": _rng(block["pr"], 2, block["pr"] + g.n_users - 1, 1 + g.nb),
-        "movies": _rng(block["mf_row"], g.mc, block["mf_row"] + g.nb - 1, g.last_col),
+        "users": _rng(block["pr"], 2, block["pr"] + g.n_users - 1, 1 + g.n_params),
+        "movies": _rng(
+            block["mf_row"], g.first_movie_col, block["mf_row"] + g.n_params - 1, g.last_col
+        ),
     }
 
 
@@ -282,67 +320,133 @@ def _instructions(cells: dict[str, str]) -> list[tuple[str, str]]:
     rmse, users, movies = cells["rmse"], cells["users"], cells["movies"]
     minutes = SOLVER_TIME_MS // 60_000
     return [
-        ("Your turn: the yellow factors of block B are random. Let Solver change them until the "
-         "predictions match the ratings.", "head"),
-        (f"Excel: Data > Solver (if it is missing: File > Options > Add-ins > Manage Excel "
-         f"Add-ins > Go, tick Solver Add-in). Set Objective: {rmse}, To: Min.", ""),
-        (f"    By Changing Variable Cells: {users},{movies}. Untick 'Make Unconstrained Variables "
-         "Non-Negative'. Solving Method: GRG Nonlinear. Solve, then Keep Solver Solution.", ""),
-        (f"LibreOffice: Tools > Solver. Target cell {rmse}, Optimize result to: Minimum. By "
-         f"changing cells: {users};{movies}", ""),
-        (f"    Limiting conditions: {users} <= {SOLVER_BOUND} and {movies} <= {SOLVER_BOUND}. "
-         "Options: Solver engine 'LibreOffice Swarm Non-Linear Solver'; tick 'Assume variables "
-         "as non-negative';", ""),
-        (f"    'Solving time limit' {SOLVER_TIME_MS} (it counts milliseconds: {minutes} minutes). "
-         f"Solve, then Keep Result. It starts from random values between 0 and {SOLVER_BOUND}, "
-         "not from yours,", ""),
-        (f"    and brings the RMSE to about 1 in {minutes} minutes; a longer time limit gets "
-         "closer to block A.", ""),
-        ("Then compare your RMSE with block A further down: the same model trained in Python. "
-         "Grey cells are predictions for movies the user has not rated: recommendations.", ""),
+        (
+            "Your turn: the yellow factors of block B are random. Let Solver change them until the "
+            "predictions match the ratings.",
+            "head",
+        ),
+        (
+            f"Excel: Data > Solver (if it is missing: File > Options > Add-ins > Manage Excel "
+            f"Add-ins > Go, tick Solver Add-in). Set Objective: {rmse}, To: Min.",
+            "",
+        ),
+        (
+            f"    By Changing Variable Cells: {users},{movies}. Untick 'Make Unconstrained Variables "
+            "Non-Negative'. Solving Method: GRG Nonlinear. Solve, then Keep Solver Solution.",
+            "",
+        ),
+        (
+            f"LibreOffice: Tools > Solver. Target cell {rmse}, Optimize result to: Minimum. By "
+            f"changing cells: {users};{movies}",
+            "",
+        ),
+        (
+            f"    Limiting conditions: {users} <= {SOLVER_BOUND} and {movies} <= {SOLVER_BOUND}. "
+            "Options: Solver engine 'LibreOffice Swarm Non-Linear Solver'; tick 'Assume variables "
+            "as non-negative';",
+            "",
+        ),
+        (
+            f"    'Solving time limit' {SOLVER_TIME_MS} (it counts milliseconds: {minutes} minutes). "
+            f"Solve, then Keep Result. It starts from random values between 0 and {SOLVER_BOUND}, "
+            "not from yours,",
+            "",
+        ),
+        (
+            f"    and brings the RMSE to about 1 in {minutes} minutes; a longer time limit gets "
+            "closer to block A.",
+            "",
+        ),
+        (
+            "Then compare your RMSE with block A further down: the same model trained in Python. "
+            "Grey cells are predictions for movies the user has not rated: recommendations.",
+            "",
+        ),
     ]
 
 
-def _model_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str],
-                 models: dict[str, FactorModel], sheet: str, bias: bool) -> dict[str, int]:
+def _model_sheet(
+    wb: Workbook,
+    table: pd.DataFrame,
+    titles: Mapping[int, str],
+    models: dict[str, FactorModel],
+    sheet: str,
+    bias: bool,
+) -> dict[str, int]:
     """A `dotprod` or `bias` sheet; returns the layout of block A."""
     ws = wb.create_sheet(sheet)
     g = Grid(N_FACTORS, bias, *table.shape)
     what = "dot product + user bias + movie bias" if bias else "dot product"
-    ws.cell(1, 1, f"{sheet}: each prediction is the {what} of a user's and a movie's "
-            f"{N_FACTORS} latent factors").font = TITLE
-    ws.cell(2, 1, "The 15 users who rated the most movies x the 15 most-rated movies of "
-            "MovieLens (ml-latest-small).")
+    ws.cell(
+        1,
+        1,
+        f"{sheet}: each prediction is the {what} of a user's and a movie's "
+        f"{N_FACTORS} latent factors",
+    ).font = TITLE
+    ws.cell(
+        2,
+        1,
+        "The 15 users who rated the most movies x the 15 most-rated movies of "
+        "MovieLens (ml-latest-small).",
+    )
     legend(ws, 3, LEGEND, span=4)
     ws.column_dimensions["A"].width = 18
     for c in range(2, g.last_col + 1):
         ws.column_dimensions[col(c)].width = 7
-    ws.column_dimensions[col(g.idc)].width = 12
+    ws.column_dimensions[col(g.id_col)].width = 12
 
     # the exercise first; the ratings and the answer (block A) below it
     n_lines = len(_instructions({"rmse": "", "users": "", "movies": ""}))
     top_b = 5 + n_lines + 1
-    b_rows = 2 + g.nb + 1 + g.n_users  # heading, titles, factors, header, users
+    b_rows = 2 + g.n_params + 1 + g.n_users  # heading, titles, factors, header, users
     ratings_top = top_b + b_rows + 2
     ratings_at = _ratings_block(ws, g, table, ratings_top)
-    b = _factor_block(wb, ws, g, table, models[f"{sheet}_random"], top_b, ratings_at,
-                      f"{sheet}_random", "B. Your factors: random to start with", titles)
+    b = _factor_block(
+        wb,
+        ws,
+        g,
+        table,
+        models[f"{sheet}_random"],
+        top_b,
+        ratings_at,
+        f"{sheet}_random",
+        "B. Your factors: random to start with",
+        titles,
+    )
     ws.cell(b["rmse_row"] + 2, 1, "block A's RMSE:").font = BOLD
     ws.cell(b["rmse_row"] + 3, 1, f"={sheet}_trained_rmse").number_format = "0.0000"
-    for i, (text, style) in enumerate(_instructions(solver_ranges(g, b))):
-        ws.cell(5 + i, 1, text).font = BOLD if style == "head" else Font()
+    # wrapped within the sheet's columns, so that the steps stay whole on screen and on paper
+    text_block(ws, 5, _instructions(solver_ranges(g, b)), width_cols=g.last_col)
     top_a = ratings_top + 1 + g.n_users + 2
-    block_a = _factor_block(wb, ws, g, table, models[f"{sheet}_trained"], top_a, ratings_at,
-                            f"{sheet}_trained", "A. Trained factors: the answer (the same "
-                            "model fitted in Python, from block B's starting values)")
+    block_a = _factor_block(
+        wb,
+        ws,
+        g,
+        table,
+        models[f"{sheet}_trained"],
+        top_a,
+        ratings_at,
+        f"{sheet}_trained",
+        "A. Trained factors: the answer (the same "
+        "model fitted in Python, from block B's starting values)",
+    )
     if sheet == "dotprod":
-        set_name(wb, "ratings", ws, _rng(ratings_at[0], g.mc, ratings_at[0] + g.n_users - 1,
-                                         g.last_col))
-        set_name(wb, "user_ids", ws, _rng(ratings_at[0], g.idc, ratings_at[0] + g.n_users - 1,
-                                          g.idc))
-        set_name(wb, "movie_ids", ws, _rng(ratings_top, g.mc, ratings_top, g.last_col))
-        set_name(wb, "movie_titles", ws, _rng(top_b + 1, g.mc, top_b + 1, g.last_col))
-    return block_a | {"mc": g.mc}
+        set_name(
+            wb,
+            "ratings",
+            ws,
+            _rng(ratings_at[0], g.first_movie_col, ratings_at[0] + g.n_users - 1, g.last_col),
+        )
+        set_name(
+            wb,
+            "user_ids",
+            ws,
+            _rng(ratings_at[0], g.id_col, ratings_at[0] + g.n_users - 1, g.id_col),
+        )
+        set_name(wb, "movie_ids", ws, _rng(ratings_top, g.first_movie_col, ratings_top, g.last_col))
+        set_name(wb, "movie_titles", ws, _rng(top_b + 1, g.first_movie_col, top_b + 1, g.last_col))
+    print_setup(ws, landscape=True)
+    return block_a | {"first_movie_col": g.first_movie_col}
 
 
 def _long_ratings(table: pd.DataFrame) -> pd.DataFrame:
@@ -380,8 +484,9 @@ def _heads(ws: Worksheet, row: int, first: int, texts: list, height: float | Non
         ws.row_dimensions[row].height = height
 
 
-def _lookup_and_predict(ws: Worksheet, r: int, fc: int, k: int, user: Callable[[int], str],
-                        movie: Callable[[int], str]) -> None:
+def _lookup_and_predict(
+    ws: Worksheet, r: int, fc: int, k: int, user: Callable[[int], str], movie: Callable[[int], str]
+) -> None:
     """Row `r` of a long list: k user factors from column `fc` (formula `user(f)` each), k
     movie factors after them, then the prediction, their SUMPRODUCT."""
     for f in range(k):
@@ -391,33 +496,48 @@ def _lookup_and_predict(ws: Worksheet, r: int, fc: int, k: int, user: Callable[[
     ws.cell(r, fc + 2 * k, f"=SUMPRODUCT({factors})").number_format = "0.00"
 
 
-def _emb_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str], long: pd.DataFrame,
-               dot: dict[str, int]) -> dict[str, int]:
+def _emb_sheet(
+    wb: Workbook,
+    table: pd.DataFrame,
+    titles: Mapping[int, str],
+    long: pd.DataFrame,
+    dot: dict[str, int],
+) -> dict[str, int]:
     """Embedding lookup by id: INDEX/MATCH into user and movie embedding tables."""
     ws = wb.create_sheet("movielens_emb")
     k, nu, nm = N_FACTORS, *table.shape
-    ws.cell(1, 1, "movielens_emb: look up each rating's user and movie embeddings by id, "
-            "then predict with SUMPRODUCT").font = TITLE
+    ws.cell(
+        1,
+        1,
+        "movielens_emb: look up each rating's user and movie embeddings by id, "
+        "then predict with SUMPRODUCT",
+    ).font = TITLE
     top = 7  # header row of the long list
     _long_list(ws, long, titles, top)
     fc = 5  # first factor column
-    heads = ([f"user f{f + 1}" for f in range(k)] + [f"movie f{f + 1}" for f in range(k)]
-             + ["prediction", "squared error"])
+    heads = (
+        [f"user f{f + 1}" for f in range(k)]
+        + [f"movie f{f + 1}" for f in range(k)]
+        + ["prediction", "squared error"]
+    )
     _heads(ws, top, fc, heads, 32)
     pcol = fc + 2 * k
     # embedding tables, to the right of the list
     tc = pcol + 3
     ut, mt = top + 1, top + 1 + nu + 3  # first data rows of the two tables
-    ws.cell(2, 1, f"The embedding tables (columns {col(tc)}-{col(tc + k)}: users in rows "
-            f"{ut}-{ut + nu - 1}, movies in rows {mt}-{mt + nm - 1}) link to block A of sheet "
-            "dotprod: the same model, stored the way PyTorch's nn.Embedding stores it, one row "
-            "per id.")
-    legend(ws, 3, [("rating", "rating (data)"), ("result", "RMSE"), ("header", "header")],
-           span=2)
+    ws.cell(
+        2,
+        1,
+        f"The embedding tables (columns {col(tc)}-{col(tc + k)}: users in rows "
+        f"{ut}-{ut + nu - 1}, movies in rows {mt}-{mt + nm - 1}) link to block A of sheet "
+        "dotprod: the same model, stored the way PyTorch's nn.Embedding stores it, one row "
+        "per id.",
+    )
+    legend(ws, 3, [("rating", "rating (data)"), ("result", "RMSE"), ("header", "header")], span=2)
     for t0, what in ((ut, "user"), (mt, "movie")):
         ws.cell(t0 - 2, tc, f"{what} embeddings").font = BOLD
         _heads(ws, t0 - 1, tc, [f"{what}Id", *(f"factor {f + 1}" for f in range(k))])
-    d_mf_row, d_mc, d_pr = dot["mf_row"], dot["mc"], dot["pr"]  # block A of dotprod
+    d_mf_row, d_movie_col, d_pr = dot["mf_row"], dot["first_movie_col"], dot["pr"]  # block A
     for i, u in enumerate(table.index):
         ws.cell(ut + i, tc, int(u))
         for f in range(k):
@@ -425,17 +545,23 @@ def _emb_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str], lon
     for j, m in enumerate(table.columns):
         ws.cell(mt + j, tc, int(m))
         for f in range(k):
-            ws.cell(mt + j, tc + 1 + f, f"=dotprod!{_ref(d_mf_row + f, d_mc + j)}"
-                    ).number_format = "0.00"
+            ws.cell(
+                mt + j, tc + 1 + f, f"=dotprod!{_ref(d_mf_row + f, d_movie_col + j)}"
+            ).number_format = "0.00"
     u_ids, m_ids = _rng(ut, tc, ut + nu - 1, tc), _rng(mt, tc, mt + nm - 1, tc)
     u_emb, m_emb = _rng(ut, tc + 1, ut + nu - 1, tc + k), _rng(mt, tc + 1, mt + nm - 1, tc + k)
     set_name(wb, "user_embeddings", ws, u_emb)
     set_name(wb, "movie_embeddings", ws, m_emb)
     for i in range(len(long)):
         r = top + 1 + i
-        _lookup_and_predict(ws, r, fc, k, lambda f, r=r: f"INDEX({u_emb},MATCH($A{r},{u_ids},0),"
-                            f"{f + 1})", lambda f, r=r: f"INDEX({m_emb},MATCH($B{r},{m_ids},0),"
-                            f"{f + 1})")
+        _lookup_and_predict(
+            ws,
+            r,
+            fc,
+            k,
+            lambda f, r=r: f"INDEX({u_emb},MATCH($A{r},{u_ids},0),{f + 1})",
+            lambda f, r=r: f"INDEX({m_emb},MATCH($B{r},{m_ids},0),{f + 1})",
+        )
         ws.cell(r, pcol + 1, f"=(D{r}-{_ref(r, pcol)})^2").number_format = "0.00"
     last = top + len(long)
     ws.cell(5, 1, "RMSE").font = BOLD
@@ -452,43 +578,69 @@ def _emb_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str], lon
     for c in (pcol, pcol + 1):
         ws.column_dimensions[col(c)].width = 11
     ws.freeze_panes = ws.cell(top + 1, 1)
+    print_setup(ws, landscape=True, title_rows=f"{top}:{top}")  # the header on every page
     return {"tc": tc, "ut": ut, "mt": mt, "first": top + 1, "pred_col": pcol}
 
 
-def _onehot_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str],
-                  long: pd.DataFrame, emb: dict[str, int]) -> None:
+def _onehot_sheet(
+    wb: Workbook,
+    table: pd.DataFrame,
+    titles: Mapping[int, str],
+    long: pd.DataFrame,
+    emb: dict[str, int],
+) -> None:
     """The same lookup as one-hot vector x embedding matrix (MMULT)."""
     ws = wb.create_sheet("movielens_1hot")
     k, nu, nm = N_FACTORS, *table.shape
-    ws.cell(1, 1, "movielens_1hot: an embedding lookup is a one-hot vector times the "
-            "embedding matrix").font = TITLE
+    ws.cell(
+        1, 1, "movielens_1hot: an embedding lookup is a one-hot vector times the embedding matrix"
+    ).font = TITLE
     top = 8  # header row (ids) of the list
     _long_list(ws, long, titles, top)
-    uc = 5               # first user one-hot column
-    mc = uc + nu         # first movie one-hot column
-    fc = mc + nm         # first factor column
-    pcol = fc + 2 * k    # prediction column
+    user_hot = 5  # first user one-hot column
+    movie_hot = user_hot + nu  # first movie one-hot column
+    fc = movie_hot + nm  # first factor column
+    pcol = fc + 2 * k  # prediction column
     et = top + len(long) + 4  # first row of the user embedding matrix
-    mt = et + nu + 2          # first row of the movie embedding matrix
-    ws.cell(2, 1, "Each user (movie) is a row of 0s with a single 1 at its position; MMULT of "
-            "that row with the embedding matrix picks out its factors. Same numbers as "
-            "movielens_emb; PyTorch's nn.Embedding skips the multiplications by zero.")
-    ws.cell(3, 1, f"The embedding matrices the MMULTs use are below the list: users in rows "
-            f"{et}-{et + nu - 1}, movies in rows {mt}-{mt + nm - 1} (columns A-{col(1 + k)}).")
-    legend(ws, 4, [("rating", "rating (data)"), ("result", "result"), ("header", "header")],
-           span=2)
-    for c0, n, text in ((uc, nu, "user one-hot (one column per userId)"),
-                        (mc, nm, "movie one-hot (one column per movieId)"),
-                        (fc, k, "user factors = one-hot x user embeddings"),
-                        (fc + k, k, "movie factors = one-hot x movie embeddings")):
+    mt = et + nu + 2  # first row of the movie embedding matrix
+    ws.cell(
+        2,
+        1,
+        "Each user (movie) is a row of 0s with a single 1 at its position; MMULT of "
+        "that row with the embedding matrix picks out its factors. Same numbers as "
+        "movielens_emb; PyTorch's nn.Embedding skips the multiplications by zero.",
+    )
+    ws.cell(
+        3,
+        1,
+        f"The embedding matrices the MMULTs use are below the list: users in rows "
+        f"{et}-{et + nu - 1}, movies in rows {mt}-{mt + nm - 1} (columns A-{col(1 + k)}).",
+    )
+    legend(ws, 4, [("rating", "rating (data)"), ("result", "result"), ("header", "header")], span=2)
+    for c0, n, text in (
+        (user_hot, nu, "user one-hot (one column per userId)"),
+        (movie_hot, nm, "movie one-hot (one column per movieId)"),
+        (fc, k, "user factors = one-hot x user embeddings"),
+        (fc + k, k, "movie factors = one-hot x movie embeddings"),
+    ):
         ws.cell(top - 1, c0, text).font = BOLD
         ws.cell(top - 1, c0).alignment = Alignment(horizontal="center", wrap_text=True)
         ws.merge_cells(start_row=top - 1, start_column=c0, end_row=top - 1, end_column=c0 + n - 1)
     ws.row_dimensions[top - 1].height = 30
-    _heads(ws, top, uc, [*map(int, table.index), *map(int, table.columns)], 32)
-    _heads(ws, top, fc, [*(f"user f{f + 1}" for f in range(k)),
-                         *(f"movie f{f + 1}" for f in range(k)),
-                         "prediction", "prediction on movielens_emb", "difference"], 48)
+    _heads(ws, top, user_hot, [*map(int, table.index), *map(int, table.columns)], 32)
+    _heads(
+        ws,
+        top,
+        fc,
+        [
+            *(f"user f{f + 1}" for f in range(k)),
+            *(f"movie f{f + 1}" for f in range(k)),
+            "prediction",
+            "prediction on movielens_emb",
+            "difference",
+        ],
+        48,
+    )
     # embedding matrices, copied (as links) below the list for MMULT
     ws.cell(et - 1, 1, "user embeddings (links to movielens_emb)").font = BOLD
     ws.cell(mt - 1, 1, "movie embeddings (links to movielens_emb)").font = BOLD
@@ -497,21 +649,28 @@ def _onehot_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str],
         for i in range(n):
             ws.cell(first + i, 1, f"=movielens_emb!{_ref(e_first + i, emb_tc)}")
             for f in range(k):
-                ws.cell(first + i, 2 + f, f"=movielens_emb!{_ref(e_first + i, emb_tc + 1 + f)}"
-                        ).number_format = "0.00"
+                ws.cell(
+                    first + i, 2 + f, f"=movielens_emb!{_ref(e_first + i, emb_tc + 1 + f)}"
+                ).number_format = "0.00"
     for i in range(len(long)):
         r = top + 1 + i
         for j in range(nu):
-            ws.cell(r, uc + j, f"=IF($A{r}={_ref(top, uc + j, abs_row=True)},1,0)")
+            ws.cell(r, user_hot + j, f"=IF($A{r}={_ref(top, user_hot + j, abs_row=True)},1,0)")
         for j in range(nm):
-            ws.cell(r, mc + j, f"=IF($B{r}={_ref(top, mc + j, abs_row=True)},1,0)")
-        u_hot = f"{_ref(r, uc, abs_col=True)}:{_ref(r, uc + nu - 1, abs_col=True)}"
-        m_hot = f"{_ref(r, mc, abs_col=True)}:{_ref(r, mc + nm - 1, abs_col=True)}"
+            ws.cell(r, movie_hot + j, f"=IF($B{r}={_ref(top, movie_hot + j, abs_row=True)},1,0)")
+        u_hot = f"{_ref(r, user_hot, abs_col=True)}:{_ref(r, user_hot + nu - 1, abs_col=True)}"
+        m_hot = f"{_ref(r, movie_hot, abs_col=True)}:{_ref(r, movie_hot + nm - 1, abs_col=True)}"
         _lookup_and_predict(
-            ws, r, fc, k, lambda f, u=u_hot: f"MMULT({u},{_rng(et, 2 + f, et + nu - 1, 2 + f)})",
-            lambda f, m=m_hot: f"MMULT({m},{_rng(mt, 2 + f, mt + nm - 1, 2 + f)})")
-        ws.cell(r, pcol + 1, f"=movielens_emb!{_ref(emb['first'] + i, emb['pred_col'])}"
-                ).number_format = "0.00"
+            ws,
+            r,
+            fc,
+            k,
+            lambda f, u=u_hot: f"MMULT({u},{_rng(et, 2 + f, et + nu - 1, 2 + f)})",
+            lambda f, m=m_hot: f"MMULT({m},{_rng(mt, 2 + f, mt + nm - 1, 2 + f)})",
+        )
+        ws.cell(
+            r, pcol + 1, f"=movielens_emb!{_ref(emb['first'] + i, emb['pred_col'])}"
+        ).number_format = "0.00"
         ws.cell(r, pcol + 2, f"={_ref(r, pcol)}-{_ref(r, pcol + 1)}").number_format = "0.000000"
     last = top + len(long)
     ws.cell(5, 1, "largest |difference| from movielens_emb:").font = BOLD
@@ -520,13 +679,14 @@ def _onehot_sheet(wb: Workbook, table: pd.DataFrame, titles: Mapping[int, str],
     c.fill, c.font = FILLS["result"], BOLD
     set_name(wb, "onehot_predictions", ws, _rng(top + 1, pcol, last, pcol))
     set_name(wb, "onehot_max_difference", ws, c.coordinate)
-    for c in range(uc, pcol + 3):
+    for c in range(user_hot, pcol + 3):
         ws.column_dimensions[col(c)].width = 6
     for c in range(fc, fc + 2 * k):
         ws.column_dimensions[col(c)].width = 8
     for c in range(pcol, pcol + 3):  # prediction, movielens_emb, difference
         ws.column_dimensions[col(c)].width = 12
     ws.freeze_panes = ws.cell(top + 1, 1)
+    print_setup(ws, landscape=True, title_rows=f"{top - 1}:{top}")
 
 
 ABOUT = [
@@ -559,8 +719,11 @@ def workbook(ratings: pd.DataFrame | None = None, movies: pd.DataFrame | None = 
 
         ratings, loaded = load_movielens()
         movies = loaded if movies is None else movies
-    titles = {} if movies is None else dict(zip(movies["movieId"].astype(int), movies["title"],
-                                                 strict=True))
+    titles = (
+        {}
+        if movies is None
+        else dict(zip(movies["movieId"].astype(int), movies["title"], strict=True))
+    )
     table = top_crosstab(ratings)
     models = workbook_models(table)
     long = _long_ratings(table)
@@ -574,8 +737,12 @@ def workbook(ratings: pd.DataFrame | None = None, movies: pd.DataFrame | None = 
     return wb
 
 
-def build(path: Path, ratings: pd.DataFrame | None = None, movies: pd.DataFrame | None = None,
-          cached_values: bool = True) -> Path:
+def build(
+    path: Path,
+    ratings: pd.DataFrame | None = None,
+    movies: pd.DataFrame | None = None,
+    cached_values: bool = True,
+) -> Path:
     """Write the workbook to `path` and return it (safely: see `common.save`). With
     `cached_values`, LibreOffice computes the formulas once and the file stores their values."""
     return save(workbook(ratings, movies), Path(path), cached_values=cached_values)

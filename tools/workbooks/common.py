@@ -25,20 +25,34 @@ import openpyxl
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["FILLS", "LibreOfficeMissing", "about_sheet", "clipped_cells", "find_soffice",
-           "legend", "libreoffice_missing", "recalculate", "save", "set_name", "store_values",
-           "text_block", "value_problems"]
+__all__ = [
+    "FILLS",
+    "LibreOfficeMissing",
+    "about_sheet",
+    "clipped_cells",
+    "find_soffice",
+    "legend",
+    "libreoffice_missing",
+    "print_setup",
+    "recalculate",
+    "save",
+    "set_name",
+    "store_values",
+    "text_block",
+    "value_problems",
+]
 
 # one colour per role, the same in both workbooks
 FILLS = {
-    "input": PatternFill("solid", fgColor="FFF2CC"),    # yellow: change me (Solver changes these)
-    "rating": PatternFill("solid", fgColor="DDEBF7"),   # blue: data
-    "result": PatternFill("solid", fgColor="E2EFDA"),   # green: the number to watch
+    "input": PatternFill("solid", fgColor="FFF2CC"),  # yellow: change me (Solver changes these)
+    "rating": PatternFill("solid", fgColor="DDEBF7"),  # blue: data
+    "result": PatternFill("solid", fgColor="E2EFDA"),  # green: the number to watch
     "unrated": PatternFill("solid", fgColor="EDEDED"),  # grey: a prediction nobody can check
-    "header": PatternFill("solid", fgColor="D9D9D9"),   # grey: column headers
+    "header": PatternFill("solid", fgColor="D9D9D9"),  # grey: column headers
 }
 BOLD = Font(bold=True)
 GREY_TEXT = Font(italic=True, color="7F7F7F")
@@ -57,8 +71,9 @@ def set_name(wb: Workbook, name: str, ws: Worksheet | str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=f"'{title}'!{ref}")
 
 
-def legend(ws: Worksheet, row: int, items: Sequence[tuple[str, str]], col: int = 1,
-           span: int = 3) -> None:
+def legend(
+    ws: Worksheet, row: int, items: Sequence[tuple[str, str]], col: int = 1, span: int = 3
+) -> None:
     """A colour legend in `row`: each item `(fill name, meaning)` fills `span` merged cells."""
     ws.cell(row, col, "Colours:").font = BOLD
     c = col + 1
@@ -84,23 +99,32 @@ def text_width(text: str, bold: bool = False, size: float = 11) -> float:
     return w * (1.12 if bold else 1.0) * size / 11 + 1
 
 
-def text_block(ws: Worksheet, row: int, lines: Iterable[tuple[str, str]], col: int = 1,
-               width_cols: int = 1) -> int:
+# Where Calibri is missing, LibreOffice draws the text in DejaVu Sans, about a quarter wider:
+# wrapped paragraphs get rows tall enough for that (a little spare room in Excel).
+SUBSTITUTE_FONT_WIDTH = 1.25
+
+
+def text_block(
+    ws: Worksheet, row: int, lines: Iterable[tuple[str, str]], col: int = 1, width_cols: int = 1
+) -> int:
     """Write paragraphs down from `row`, wrapped in `width_cols` merged columns, each row
     tall enough for its text; `lines` are `(text, style)` with style "", "title", "head",
     "note". Returns the next free row."""
-    width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
-                for c in range(col, col + width_cols))
+    width = sum(
+        ws.column_dimensions[get_column_letter(c)].width or 8.43
+        for c in range(col, col + width_cols)
+    )
     for text, style in lines:
         cell = ws.cell(row, col, text or None)
         cell.font = {"title": TITLE, "head": BOLD, "note": GREY_TEXT}.get(style, Font())
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if width_cols > 1:
-            ws.merge_cells(start_row=row, start_column=col, end_row=row,
-                           end_column=col + width_cols - 1)
+            ws.merge_cells(
+                start_row=row, start_column=col, end_row=row, end_column=col + width_cols - 1
+            )
         size = 14 if style == "title" else 11
-        lines_needed = max(1, math.ceil(text_width(text, style in ("title", "head"), size)
-                                        / (width - 1)))
+        need = text_width(text, style in ("title", "head"), size) * SUBSTITUTE_FONT_WIDTH
+        lines_needed = max(1, math.ceil(need / (width - 1)))
         ws.row_dimensions[row].height = lines_needed * (size * 1.35) + 3
         row += 1
     return row
@@ -111,10 +135,66 @@ def about_sheet(wb: Workbook, title: str, lines: Sequence[str]) -> Worksheet:
     ws = wb.create_sheet("about")
     ws.column_dimensions["A"].width = 110
     text_block(ws, 1, [(title, "title"), *((line, "") for line in lines)])
+    print_setup(ws, landscape=False)
     return ws
 
 
 PT_PER_UNIT = 5.25  # one column-width unit (a digit of the default font) is about 7 px
+PX_PER_UNIT = 7  # the same in screen pixels
+PX_PER_CM = 96 / 2.54  # a chart's size (openpyxl: cm) in pixels
+DEFAULT_ROW_PX = 20  # a row of the default height (15 pt)
+
+
+def _chart_extent(ws: Worksheet) -> tuple[int, int]:
+    """The last column and row (1-based) that the sheet's charts cover."""
+    last_col = last_row = 0
+    for chart in ws._charts:
+        if isinstance(chart.anchor, str):  # "D14", as given to add_chart
+            row, col = coordinate_to_tuple(chart.anchor)
+            row, col = row - 1, col - 1
+        else:  # a loaded chart: its anchor counts rows and columns from 0
+            row, col = chart.anchor._from.row, chart.anchor._from.col
+        px = chart.width * PX_PER_CM
+        while px > 0:
+            col += 1
+            px -= (ws.column_dimensions[get_column_letter(col)].width or 8.43) * PX_PER_UNIT
+        px = chart.height * PX_PER_CM
+        while px > 0:
+            row += 1
+            px -= (ws.row_dimensions[row].height or 15) * DEFAULT_ROW_PX / 15
+        last_col, last_row = max(last_col, col), max(last_row, row)
+    return last_col, last_row
+
+
+def print_setup(
+    ws: Worksheet,
+    landscape: bool,
+    last_row: int | None = None,
+    title_rows: str | None = None,
+    note: str = "",
+) -> str:
+    """How the sheet prints: its text, tables and charts (up to `last_row`, default all) as
+    the print area, scaled to one page wide and as many pages tall as needed, on A4 in
+    `landscape` or portrait, with `title_rows` (e.g. "7:7", a table's header) repeated at the
+    top of every page, and the sheet's name, the page number and `note` at the foot. Returns
+    the print area."""
+    chart_col, chart_row = _chart_extent(ws)
+    last_col = max(ws.max_column, chart_col)
+    last_row = last_row or max(ws.max_row, chart_row)
+    area = f"A1:{get_column_letter(last_col)}{last_row}"
+    ws.print_area = area
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # 0: as many pages as it takes
+    ws.page_margins.left = ws.page_margins.right = 0.5  # inches
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A, page &P of &N"
+    if note:
+        ws.oddFooter.right.text = note
+    return area
 
 
 def clipped_cells(ws: Worksheet) -> list[str]:
@@ -137,14 +217,17 @@ def clipped_cells(ws: Worksheet) -> list[str]:
                 continue  # hidden inside a merged range
             rng = merged.get(key)
             last_col = rng.max_col if rng else cell.column
-            width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
-                        for c in range(cell.column, last_col + 1))
+            width = sum(
+                ws.column_dimensions[get_column_letter(c)].width or 8.43
+                for c in range(cell.column, last_col + 1)
+            )
             font = cell.font
             need = max(text_width(line, bool(font.b), font.sz or 11) for line in text.split("\n"))
             height = ws.row_dimensions[cell.row].height or 15
             if rng:
-                height = sum(ws.row_dimensions[r].height or 15
-                             for r in range(rng.min_row, rng.max_row + 1))
+                height = sum(
+                    ws.row_dimensions[r].height or 15 for r in range(rng.min_row, rng.max_row + 1)
+                )
             rotation = cell.alignment.textRotation or 0
             if rotation in (90, 180):  # vertical text: its lines stack across the column
                 size = font.sz or 11
@@ -155,8 +238,12 @@ def clipped_cells(ws: Worksheet) -> list[str]:
                     out.append(f"{ws.title}!{cell.coordinate} (rotated, row too short)")
                 continue
             if cell.alignment.wrap_text:
-                lines = sum(max(1, math.ceil(text_width(p, bool(font.b), font.sz or 11)
-                                             / max(width - 1, 1))) for p in text.split("\n"))
+                lines = sum(
+                    max(
+                        1, math.ceil(text_width(p, bool(font.b), font.sz or 11) / max(width - 1, 1))
+                    )
+                    for p in text.split("\n")
+                )
                 if lines * (font.sz or 11) * 1.25 > height + 1:
                     out.append(f"{ws.title}!{cell.coordinate} (wrapped, row too short)")
                 continue
@@ -167,8 +254,10 @@ def clipped_cells(ws: Worksheet) -> list[str]:
             while spare < need:
                 nxt = ws._cells.get((cell.row, c))  # (ws.cell() would create the cell)
                 if (nxt is not None and nxt.value not in (None, "")) or (cell.row, c) in merged:
-                    out.append(f"{ws.title}!{cell.coordinate} (cut off by "
-                               f"{get_column_letter(c)}{cell.row})")
+                    out.append(
+                        f"{ws.title}!{cell.coordinate} (cut off by "
+                        f"{get_column_letter(c)}{cell.row})"
+                    )
                     break
                 spare += ws.column_dimensions[get_column_letter(c)].width or 8.43
                 c += 1
@@ -185,9 +274,11 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
-INSTALL_HINT = ("install LibreOffice (Debian/Ubuntu: `apt-get install libreoffice-calc-nogui`; "
-                "macOS: `brew install --cask libreoffice`; or from libreoffice.org) so that "
-                "`soffice` is on PATH")
+INSTALL_HINT = (
+    "install LibreOffice (Debian/Ubuntu: `apt-get install libreoffice-calc-nogui`; "
+    "macOS: `brew install --cask libreoffice`; or from libreoffice.org) so that "
+    "`soffice` is on PATH"
+)
 
 
 class LibreOfficeMissing(RuntimeError):
@@ -196,8 +287,12 @@ class LibreOfficeMissing(RuntimeError):
 
 def find_soffice() -> str | None:
     """The LibreOffice executable: `$SOFFICE`, `soffice`/`libreoffice` on PATH, or the macOS app."""
-    candidates = [os.environ.get("SOFFICE"), shutil.which("soffice"), shutil.which("libreoffice"),
-                  "/Applications/LibreOffice.app/Contents/MacOS/soffice"]
+    candidates = [
+        os.environ.get("SOFFICE"),
+        shutil.which("soffice"),
+        shutil.which("libreoffice"),
+        "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    ]
     return next((c for c in candidates if c and Path(c).exists()), None)
 
 
@@ -230,22 +325,35 @@ def recalculate(paths: Sequence[Path], outdir: Path, timeout: float = 600) -> li
         raise LibreOfficeMissing(f"LibreOffice is needed to compute the formulas: {INSTALL_HINT}.")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    cmd = [soffice, profile(outdir / "lo-profile"), "--headless", "--norestore",
-           "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)]
+    cmd = [
+        soffice,
+        profile(outdir / "lo-profile"),
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        str(outdir),
+        *map(str, paths),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     outs = [outdir / Path(p).name for p in paths]
     missing = [str(p) for p in outs if not p.exists()]
     if missing:
-        raise RuntimeError(f"LibreOffice did not write {missing} (exit code {res.returncode}):\n"
-                           f"{res.stdout}\n{res.stderr}")
+        raise RuntimeError(
+            f"LibreOffice did not write {missing} (exit code {res.returncode}):\n"
+            f"{res.stdout}\n{res.stderr}"
+        )
     return outs
 
 
 # --------------------------------------------------------------------------- cached values
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
 # a formula cell as openpyxl writes it: <c r="B7" s="3"><f>...</f><v /></c>
 _FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/>\s*</c>', re.S)
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}

@@ -41,22 +41,33 @@ from tools.workbooks.common import (
     TITLE,
     about_sheet,
     legend,
+    print_setup,
     save,
     set_name,
     text_block,
 )
 
-__all__ = ["LR_GRID", "SHEETS", "STEPS", "build", "hyper_cells", "make_data",
-           "reference_trajectory", "steps_to_target", "tune"]
+__all__ = [
+    "LR_GRID",
+    "SHEETS",
+    "STEPS",
+    "build",
+    "hyper_cells",
+    "make_data",
+    "reference_trajectory",
+    "steps_to_target",
+    "tune",
+]
 
-N_ROWS = 30          # data points
-STEPS = 300          # optimizer steps per sheet, each on all the data (full batch)
-X_SCALE = 5.0        # x ~ U(0, X_SCALE): the slope's gradient dwarfs the intercept's
-SEED = 42            # line_data's default seed
-A0, B0 = 1.0, 1.0    # the starting guess on every sheet
-WITHIN = 0.10        # "reached": MSE within 10% of the least-squares MSE
+N_ROWS = 30  # data points
+STEPS = 300  # optimizer steps per sheet, each on all the data (full batch)
+X_SCALE = 5.0  # x ~ U(0, X_SCALE): the slope's gradient dwarfs the intercept's
+SEED = 42  # line_data's default seed
+A0, B0 = 1.0, 1.0  # the starting guess on every sheet
+WITHIN = 0.10  # "reached": MSE within 10% of the least-squares MSE
 LR_GRID = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
-TABLE_WIDTH = 11     # column width of the step tables
+TABLE_WIDTH = 11  # column width of the step tables
+PRINTED_STEPS = 60  # on paper each sheet's table stops here (its charts show every step)
 
 
 def make_data(n: int = N_ROWS, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +138,9 @@ def _adam_update(lr: str, decay: str = "") -> list[tuple[str, str, str]]:
 
 SHEETS: list[Sheet] = [
     Sheet(
-        "basic SGD", "sgd", "Basic gradient descent",
+        "basic SGD",
+        "sgd",
+        "Basic gradient descent",
         "a ← a − lr·dL/da,  b ← b − lr·dL/db   (L: the mean squared error over all 30 points)",
         {"lr": ("learning rate", 0.05), "h": ("h for finite differences", 0.001)},
         [
@@ -139,89 +152,135 @@ SHEETS: list[Sheet] = [
             ("a", "new a", "={a_prev}-{lr}*{ga}"),
             ("b", "new b", "={b_prev}-{lr}*{gb}"),
         ],
-        "SGD", {},
+        "SGD",
+        {},
         note="A larger learning rate does not help: with 0.1, a overshoots and zig-zags and "
-             "the MSE is still far from the lowest after 300 steps; with 0.2 it blows up. The "
-             "slope's gradient is the large one, and it sets the limit for both parameters.",
+        "the MSE is still far from the lowest after 300 steps; with 0.2 it blows up. The "
+        "slope's gradient is the large one, and it sets the limit for both parameters.",
     ),
     Sheet(
-        "momentum", "momentum", "Gradient descent with momentum (torch.optim.SGD(momentum=μ))",
+        "momentum",
+        "momentum",
+        "Gradient descent with momentum (torch.optim.SGD(momentum=μ))",
         "v ← μ·v + g,  p ← p − lr·v   (v: a running sum of past gradients, starting at 0)",
         {"lr": ("learning rate", 0.01), "mu": ("momentum μ", 0.9)},
-        GRAD + [
+        GRAD
+        + [
             ("va", "v_a", "={mu}*{va_prev}+{ga}"),
             ("vb", "v_b", "={mu}*{vb_prev}+{gb}"),
             ("a", "new a", "={a_prev}-{lr}*{va}"),
             ("b", "new b", "={b_prev}-{lr}*{vb}"),
         ],
-        "momentum", {"beta1": "mu"}, state=["va", "vb"],
+        "momentum",
+        {"beta1": "mu"},
+        state=["va", "vb"],
     ),
     Sheet(
-        "adagrad", "adagrad", "Adagrad",
+        "adagrad",
+        "adagrad",
+        "Adagrad",
         "s ← s + g²,  p ← p − lr·g / (√s + ε)   (s only grows, so every step is smaller)",
         {"lr": ("learning rate", 5.0), "eps": ("ε", 1e-10)},
-        GRAD + [
+        GRAD
+        + [
             ("sa", "s_a (sum of g_a²)", "={sa_prev}+{ga}^2"),
             ("sb", "s_b", "={sb_prev}+{gb}^2"),
             ("a", "new a", "={a_prev}-{lr}*{ga}/(SQRT({sa})+{eps})"),
             ("b", "new b", "={b_prev}-{lr}*{gb}/(SQRT({sb})+{eps})"),
         ],
-        "Adagrad", {"eps": "eps"}, state=["sa", "sb"],
+        "Adagrad",
+        {"eps": "eps"},
+        state=["sa", "sb"],
     ),
     Sheet(
-        "rmsprop", "rmsprop", "RMSProp",
+        "rmsprop",
+        "rmsprop",
+        "RMSProp",
         "s ← α·s + (1−α)·g²,  p ← p − lr·g / (√s + ε)   (an average of g² that forgets)",
-        {"lr": ("learning rate", 0.5), "alpha": ("α (average of squared gradients)", 0.99),
-         "eps": ("ε", 1e-8)},
-        GRAD + [
+        {
+            "lr": ("learning rate", 0.5),
+            "alpha": ("α (average of squared gradients)", 0.99),
+            "eps": ("ε", 1e-8),
+        },
+        GRAD
+        + [
             ("sa", "s_a (avg of g_a²)", "={alpha}*{sa_prev}+(1-{alpha})*{ga}^2"),
             ("sb", "s_b", "={alpha}*{sb_prev}+(1-{alpha})*{gb}^2"),
             ("a", "new a", "={a_prev}-{lr}*{ga}/(SQRT({sa})+{eps})"),
             ("b", "new b", "={b_prev}-{lr}*{gb}/(SQRT({sb})+{eps})"),
         ],
-        "RMSProp", {"beta2": "alpha", "eps": "eps"}, state=["sa", "sb"],
+        "RMSProp",
+        {"beta2": "alpha", "eps": "eps"},
+        state=["sa", "sb"],
         note="Near the minimum the gradients are tiny, but so is √s: the steps stay about lr "
-             "in size, and RMSProp jumps away now and then (the spikes in its MSE) before "
-             "settling again.",
+        "in size, and RMSProp jumps away now and then (the spikes in its MSE) before "
+        "settling again.",
     ),
     Sheet(
-        "adam", "adam", "Adam (with bias correction)",
-        "m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  "
-        "p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)",
-        {"lr": ("learning rate", 1.0), **ADAM_HYPER,
-         "wd": ("weight decay as L2 (added to g)", 0.0)},
+        "adam",
+        "adam",
+        "Adam (with bias correction)",
+        "m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)",
+        {
+            "lr": ("learning rate", 1.0),
+            **ADAM_HYPER,
+            "wd": ("weight decay as L2 (added to g)", 0.0),
+        },
         GRAD_L2 + ADAM_STATE + _adam_update("{lr}"),
-        "Adam", {**ADAM_ARGS, "l2": "wd"}, state=["ma", "mb", "va", "vb"],
+        "Adam",
+        {**ADAM_ARGS, "l2": "wd"},
+        state=["ma", "mb", "va", "vb"],
     ),
     Sheet(
-        "adamw", "adamw", "AdamW (Adam with decoupled weight decay)",
+        "adamw",
+        "adamw",
+        "AdamW (Adam with decoupled weight decay)",
         "p ← p·(1 − lr·wd), then Adam's step with the plain gradient g",
         {"lr": ("learning rate", 5.0), **ADAM_HYPER, "wd": ("weight decay (decoupled)", 0.001)},
         GRAD + ADAM_STATE + _adam_update("{lr}", decay="*(1-{lr}*{wd})"),
-        "AdamW", {**ADAM_ARGS, "weight_decay": "wd"}, state=["ma", "mb", "va", "vb"],
+        "AdamW",
+        {**ADAM_ARGS, "weight_decay": "wd"},
+        state=["ma", "mb", "va", "vb"],
         note="Weight decay pulls a and b towards 0, away from the least-squares line: with "
-             "wd = 0.01 AdamW needs several times as many steps to get within 10% of the "
-             "lowest MSE, and ends further from it (try it).",
+        "wd = 0.01 AdamW needs several times as many steps to get within 10% of the "
+        "lowest MSE, and ends further from it (try it).",
     ),
     Sheet(
-        "annealing", "annealing", "Adam with a cosine learning-rate schedule",
+        "annealing",
+        "annealing",
+        "Adam with a cosine learning-rate schedule",
         "lrₜ = lr_min + (lr_max − lr_min)·(1 + cos(π·(t−1)/T))/2, then Adam's step with lrₜ",
-        {"lr_max": ("learning rate at the start", 1.0),
-         "lr_min": ("learning rate at the end", 0.01), **ADAM_HYPER,
-         "T": ("total steps T (not an input)", float(STEPS))},
+        {
+            "lr_max": ("learning rate at the start", 1.0),
+            "lr_min": ("learning rate at the end", 0.01),
+            **ADAM_HYPER,
+            "T": ("total steps T (not an input)", float(STEPS)),
+        },
         GRAD
         + [("lr", "lrₜ", "={lr_min}+({lr_max}-{lr_min})*(1+COS(PI()*({t}-1)/{T}))/2")]
-        + ADAM_STATE + _adam_update("{lr}"),
-        "Adam", {**ADAM_ARGS, "lr": "lr_max"}, state=["ma", "mb", "va", "vb"],
+        + ADAM_STATE
+        + _adam_update("{lr}"),
+        "Adam",
+        {**ADAM_ARGS, "lr": "lr_max"},
+        state=["ma", "mb", "va", "vb"],
     ),
 ]
 BY_NAME = {s.name: s for s in SHEETS}
 
-SUMMARY = ["steps to within 10% of the lowest MSE", "final a", "final b", "final MSE",
-           "final MSE ÷ lowest"]
-LEGEND = [("input", "input: change it"), ("result", "result"), ("header", "column header"),
-          ("bold", "new a, b")]
-TOP = 8          # first hyperparameter row
+SUMMARY = [
+    "steps to within 10% of the lowest MSE",
+    "final a",
+    "final b",
+    "final MSE",
+    "final MSE ÷ lowest",
+]
+LEGEND = [
+    ("input", "input: change it"),
+    ("result", "result"),
+    ("header", "column header"),
+    ("bold", "new a, b"),
+]
+TOP = 8  # first hyperparameter row
 CHART_ROWS = 15  # rows the charts take, from row 5
 
 
@@ -278,8 +337,11 @@ def _write_data(wb: Workbook, ws: Worksheet, x: np.ndarray, y: np.ndarray) -> di
     chart.title, chart.style = "y = 3x + 8 + noise", 13
     chart.x_axis.title, chart.y_axis.title = "x", "y"
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, X_SCALE
-    s = Series(Reference(ws, min_col=2, min_row=2, max_row=last),
-               Reference(ws, min_col=1, min_row=2, max_row=last), title="data")
+    s = Series(
+        Reference(ws, min_col=2, min_row=2, max_row=last),
+        Reference(ws, min_col=1, min_row=2, max_row=last),
+        title="data",
+    )
     s.marker.symbol, s.marker.size = "circle", 6
     s.marker.graphicalProperties.solidFill = "4472C4"
     s.graphicalProperties.line.noFill = True
@@ -307,9 +369,13 @@ def _write_sheet(wb: Workbook, ws: Worksheet, sheet: Sheet, refs: dict[str, str]
     # the summary row: the same numbers as the compare sheet
     key = sheet.key
     hit = f"${letter['hit']}${first}:${letter['hit']}${last}"
-    summary = [f'=IFERROR(MATCH(1,{hit},0),"not in {STEPS} steps")',
-               f"=${letter['a']}${last}", f"=${letter['b']}${last}", f"=${letter['mse']}${last}",
-               f"=${letter['mse']}${last}/lowest_mse"]
+    summary = [
+        f'=IFERROR(MATCH(1,{hit},0),"not in {STEPS} steps")',
+        f"=${letter['a']}${last}",
+        f"=${letter['b']}${last}",
+        f"=${letter['mse']}${last}",
+        f"=${letter['mse']}${last}/lowest_mse",
+    ]
     for j, (label, formula) in enumerate(zip(SUMMARY, summary, strict=True), start=1):
         c = ws.cell(5, j, label)
         c.font, c.fill = BOLD, FILLS["header"]
@@ -318,8 +384,9 @@ def _write_sheet(wb: Workbook, ws: Worksheet, sheet: Sheet, refs: dict[str, str]
         c.fill, c.font = FILLS["result"], BOLD
         c.number_format = "0.0000" if j > 1 else "General"
     ws.row_dimensions[5].height = 60
-    for j, name in enumerate(["steps_to_target", "final_a", "final_b", "final_mse",
-                              "final_ratio"], start=1):
+    for j, name in enumerate(
+        ["steps_to_target", "final_a", "final_b", "final_mse", "final_ratio"], start=1
+    ):
         set_name(wb, f"{key}_{name}", ws, f"{get_column_letter(j)}6")
 
     names = dict(refs)
@@ -339,11 +406,18 @@ def _write_sheet(wb: Workbook, ws: Worksheet, sheet: Sheet, refs: dict[str, str]
     if sheet.note:
         text_block(ws, note_row, [(sheet.note, "note")], width_cols=4)
 
-    ws.cell(head - 1, 1, f"One row per step: the gradient over all {N_ROWS} points at the a, b "
-            "of the row above, then the new a, b and the loss L (MSE) there.").font = Font(
-        italic=True, color="555555")
-    headers = {"t": "step t", **{k: h for k, h, _ in sheet.columns}, "mse": "L = MSE (all data)",
-               "hit": "within 10% of lowest? (1 = yes)"}
+    ws.cell(
+        head - 1,
+        1,
+        f"One row per step: the gradient over all {N_ROWS} points at the a, b "
+        "of the row above, then the new a, b and the loss L (MSE) there.",
+    ).font = Font(italic=True, color="555555")
+    headers = {
+        "t": "step t",
+        **{k: h for k, h, _ in sheet.columns},
+        "mse": "L = MSE (all data)",
+        "hit": "within 10% of lowest? (1 = yes)",
+    }
     for hkey, col in letter.items():
         c = ws[f"{col}{head}"]
         c.value, c.font, c.fill = headers[hkey], BOLD, FILLS["header"]
@@ -361,7 +435,8 @@ def _write_sheet(wb: Workbook, ws: Worksheet, sheet: Sheet, refs: dict[str, str]
     for skey in sheet.state:
         ws[f"{letter[skey]}{r0}"] = 0
     ws[f"{letter['mse']}{r0}"] = formulas["mse"].format(
-        **names, a=f"{letter['a']}{r0}", b=f"{letter['b']}{r0}")
+        **names, a=f"{letter['a']}{r0}", b=f"{letter['b']}{r0}"
+    )
     for t in range(1, STEPS + 1):
         r = r0 + t
         ws[f"A{r}"] = t
@@ -406,8 +481,16 @@ def _line_chart(title: str, y_title: str, width: float = 10.5) -> ScatterChart:
     return chart
 
 
-def _add_line(chart: ScatterChart, ws: Worksheet, steps: Reference, col: str, first: int,
-              last: int, color: str, title: str) -> None:
+def _add_line(
+    chart: ScatterChart,
+    ws: Worksheet,
+    steps: Reference,
+    col: str,
+    first: int,
+    last: int,
+    color: str,
+    title: str,
+) -> None:
     c = ws[f"{col}{first}"].column
     s = Series(Reference(ws, min_col=c, min_row=first, max_row=last), steps, title=title)
     s.marker.symbol, s.smooth = "none", False
@@ -425,12 +508,22 @@ def _write_compare(wb: Workbook, ws: Worksheet) -> None:
     widths = [30, 13, 18, 11, 11, 11, 13]
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    text_block(ws, 2, [(
-        f"Each sheet starts from a = b = 1 and takes {STEPS} steps on the same {N_ROWS} points; "
-        "its learning rate is the best of the grid " + ", ".join(f"{v:g}" for v in LR_GRID)
-        + " for that method (the fewest steps to get within 10% of the lowest MSE and still be "
-        "there at the end). The numbers below are formulas: change a yellow cell on a sheet and "
-        "they follow.", "")], width_cols=len(widths))
+    text_block(
+        ws,
+        2,
+        [
+            (
+                f"Each sheet starts from a = b = 1 and takes {STEPS} steps on the same {N_ROWS} points; "
+                "its learning rate is the best of the grid "
+                + ", ".join(f"{v:g}" for v in LR_GRID)
+                + " for that method (the fewest steps to get within 10% of the lowest MSE and still be "
+                "there at the end). The numbers below are formulas: change a yellow cell on a sheet and "
+                "they follow.",
+                "",
+            )
+        ],
+        width_cols=len(widths),
+    )
     legend(ws, 3, [("input", "input (on each sheet)"), ("result", "result")], span=2)
     heads = ["method (sheet)", "learning rate", *SUMMARY]
     heads[2] = "steps to within 10% of lowest MSE"
@@ -444,8 +537,9 @@ def _write_compare(wb: Workbook, ws: Worksheet) -> None:
         ws.cell(r, 1, sheet.name).font = BOLD
         lr = "lr_max" if "lr_max" in sheet.hyper else "lr"
         ws.cell(r, 2, f"={sheet.key}_{lr}").fill = FILLS["input"]
-        for j, name in enumerate(["steps_to_target", "final_a", "final_b", "final_mse",
-                                  "final_ratio"], start=3):
+        for j, name in enumerate(
+            ["steps_to_target", "final_a", "final_b", "final_mse", "final_ratio"], start=3
+        ):
             c = ws.cell(r, j, f"={sheet.key}_{name}")
             c.fill, c.number_format = FILLS["result"], "0.0000" if j > 3 else "General"
     r = 6 + len(SHEETS)
@@ -470,8 +564,11 @@ def _write_compare(wb: Workbook, ws: Worksheet) -> None:
         head, letter = _layout(sheet)
         steps = Reference(sw, min_col=1, min_row=head + 1, max_row=head + 1 + STEPS)
         _add_line(chart, sw, steps, letter["mse"], head + 1, head + 1 + STEPS, color, sheet.name)
-    floor = Series(Reference(ws, min_col=10, min_row=5, max_row=6),
-                   Reference(ws, min_col=9, min_row=5, max_row=6), title="lowest MSE")
+    floor = Series(
+        Reference(ws, min_col=10, min_row=5, max_row=6),
+        Reference(ws, min_col=9, min_row=5, max_row=6),
+        title="lowest MSE",
+    )
     floor.marker.symbol = "none"
     floor.graphicalProperties.line.solidFill = "000000"
     floor.graphicalProperties.line.dashStyle = "dash"
@@ -493,8 +590,9 @@ def _mse(traj: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ((traj[:, :1] * x[None] + traj[:, 1:] - y[None]) ** 2).mean(axis=1)
 
 
-def tune(sheet: Sheet | str, x: np.ndarray, y: np.ndarray,
-         grid: Sequence[float] = LR_GRID) -> tuple[float, list[tuple[float, int | None, float]]]:
+def tune(
+    sheet: Sheet | str, x: np.ndarray, y: np.ndarray, grid: Sequence[float] = LR_GRID
+) -> tuple[float, list[tuple[float, int | None, float]]]:
     """The best learning rate of `grid` for a sheet, and `(lr, steps to target, final MSE ÷
     lowest)` for each: best = the fewest steps to get within 10% of the lowest MSE among
     those still within 10% after the last step (if none is, the lowest final MSE)."""
@@ -528,8 +626,13 @@ class _Scheduled:
         self.sched.step()
 
 
-def reference_trajectory(sheet: Sheet | str, x: Sequence[float], y: Sequence[float],
-                         hyper: dict[str, float] | None = None, steps: int = STEPS) -> np.ndarray:
+def reference_trajectory(
+    sheet: Sheet | str,
+    x: Sequence[float],
+    y: Sequence[float],
+    hyper: dict[str, float] | None = None,
+    steps: int = STEPS,
+) -> np.ndarray:
     """The sheet's optimizer from `course_utils.line_fit.make_optimizer`, run by `line_fit.run_path`
     on the same data (full batch, float64); the `(a, b)` after each step, shape
     `(steps + 1, 2)` (row 0: the start; fewer rows if the loss overflowed).
@@ -560,8 +663,13 @@ def results(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | int | N
     for sheet in SHEETS:
         traj = reference_trajectory(sheet, x, y)
         mse = _mse(traj, x, y)
-        out[sheet.name] = {"steps": steps_to_target(mse, lowest), "a": traj[-1, 0],
-                           "b": traj[-1, 1], "mse": mse[-1], "ratio": mse[-1] / lowest}
+        out[sheet.name] = {
+            "steps": steps_to_target(mse, lowest),
+            "a": traj[-1, 0],
+            "b": traj[-1, 1],
+            "mse": mse[-1],
+            "ratio": mse[-1] / lowest,
+        }
     return out
 
 
@@ -574,59 +682,94 @@ def intro_lines(x: np.ndarray, y: np.ndarray) -> list[tuple[str, str]]:
     slowest = order[-1]
     others = [k for k in order if k != "basic SGD"]
     fmt = ", ".join(f"{k} {steps[k]}" for k in others)
-    sgd_claim = (f"Plain gradient descent (basic SGD) needs {steps['basic SGD']} steps to get "
-                 "within 10% of the lowest MSE, "
-                 + ("more than any other method" if slowest == "basic SGD" else
-                    f"fewer than {slowest}") + f" (compare sheet: {fmt}).")
-    dist = {k: float(np.hypot(res[k]["a"] - a_best, res[k]["b"] - b_best))
-            for k in ("annealing", "adam")}
+    sgd_claim = (
+        f"Plain gradient descent (basic SGD) needs {steps['basic SGD']} steps to get "
+        "within 10% of the lowest MSE, "
+        + ("more than any other method" if slowest == "basic SGD" else f"fewer than {slowest}")
+        + f" (compare sheet: {fmt})."
+    )
+    dist = {
+        k: float(np.hypot(res[k]["a"] - a_best, res[k]["b"] - b_best))
+        for k in ("annealing", "adam")
+    }
     closer = "annealing" if dist["annealing"] < dist["adam"] else "adam"
     excess = {k: (res[k]["ratio"] - 1) * 100 for k in ("adam", "annealing")}
-    ann_claim = (f"After {STEPS} steps constant-rate Adam's MSE is {excess['adam']:.1e} % above "
-                 f"the lowest and annealing's {excess['annealing']:.1e} %: with exact "
-                 f"(full-batch) gradients both settle, and {closer} ends closer to the "
-                 f"least-squares (a, b) = ({a_best:.3f}, {b_best:.3f}). A falling learning rate "
-                 "matters most when each step sees only part of the data and its gradients "
-                 "are noisy.")
+    ann_claim = (
+        f"After {STEPS} steps constant-rate Adam's MSE is {excess['adam']:.1e} % above "
+        f"the lowest and annealing's {excess['annealing']:.1e} %: with exact "
+        f"(full-batch) gradients both settle, and {closer} ends closer to the "
+        f"least-squares (a, b) = ({a_best:.3f}, {b_best:.3f}). A falling learning rate "
+        "matters most when each step sees only part of the data and its gradients "
+        "are noisy."
+    )
     return [
         ("Gradient descent, one formula per cell", "title"),
-        (f"Fitting y = a·x + b to {N_ROWS} points with six optimizers, {STEPS} steps each. "
-         "Companion to the lesson 6 notebook (SGD from scratch).", ""),
+        (
+            f"Fitting y = a·x + b to {N_ROWS} points with six optimizers, {STEPS} steps each. "
+            "Companion to the lesson 6 notebook (SGD from scratch).",
+            "",
+        ),
         ("", ""),
         ("How to read a sheet", "head"),
-        ("The top row of each sheet is its result: how many steps it took to get within 10% of "
-         "the lowest possible MSE, and where it ended. The charts beside it plot the MSE (log "
-         "scale) and a, b after every step.", ""),
-        ("Yellow cells are the inputs: hyperparameters and the starting a, b. Change one and "
-         "every row below recomputes.", ""),
-        (f"Each row of the table is one step: the gradient of the MSE over all {N_ROWS} points "
-         "at the a, b of the row above, the optimizer's state, and the new a and b (bold).", ""),
+        (
+            "The top row of each sheet is its result: how many steps it took to get within 10% of "
+            "the lowest possible MSE, and where it ended. The charts beside it plot the MSE (log "
+            "scale) and a, b after every step.",
+            "",
+        ),
+        (
+            "Yellow cells are the inputs: hyperparameters and the starting a, b. Change one and "
+            "every row below recomputes.",
+            "",
+        ),
+        (
+            f"Each row of the table is one step: the gradient of the MSE over all {N_ROWS} points "
+            "at the a, b of the row above, the optimizer's state, and the new a and b (bold).",
+            "",
+        ),
         ("", ""),
         ("Why adaptive optimizers exist", "head"),
-        (f"x goes from 0 to {X_SCALE:g}, so the gradient for the slope a is about three times "
-         "the one for the intercept b. Plain gradient descent uses one learning rate for both: it "
-         "must be small enough for a (try 0.1, then 0.2, on the basic SGD sheet: a zig-zags, "
-         "then blows up), and then b crawls towards 8.", ""),
-        ("Momentum keeps going in the direction the gradients agree on, so b speeds up; "
-         "Adagrad, RMSProp and Adam divide each parameter's step by the size of its own "
-         "gradients, so a and b both move at a useful pace.", ""),
+        (
+            f"x goes from 0 to {X_SCALE:g}, so the gradient for the slope a is about three times "
+            "the one for the intercept b. Plain gradient descent uses one learning rate for both: it "
+            "must be small enough for a (try 0.1, then 0.2, on the basic SGD sheet: a zig-zags, "
+            "then blows up), and then b crawls towards 8.",
+            "",
+        ),
+        (
+            "Momentum keeps going in the direction the gradients agree on, so b speeds up; "
+            "Adagrad, RMSProp and Adam divide each parameter's step by the size of its own "
+            "gradients, so a and b both move at a useful pace.",
+            "",
+        ),
         (sgd_claim, ""),
         (ann_claim, ""),
         ("", ""),
         ("Sheets", "head"),
         ("compare: every method's MSE curve on one chart, and their results side by side.", ""),
-        ("data: the 30 (x, y) points and the least-squares answer computed with SLOPE and "
-         "INTERCEPT.", ""),
-        ("basic SGD: plain gradient descent; finite-difference estimates of the derivatives sit "
-         "next to the exact ones.", ""),
-        ("momentum: gradient descent with momentum, as torch.optim.SGD(momentum=0.9) does it.",
-         ""),
+        (
+            "data: the 30 (x, y) points and the least-squares answer computed with SLOPE and "
+            "INTERCEPT.",
+            "",
+        ),
+        (
+            "basic SGD: plain gradient descent; finite-difference estimates of the derivatives sit "
+            "next to the exact ones.",
+            "",
+        ),
+        ("momentum: gradient descent with momentum, as torch.optim.SGD(momentum=0.9) does it.", ""),
         ("adagrad: steps divided by the root of the sum of all past squared gradients.", ""),
         ("rmsprop: the same with an exponentially weighted average instead of a sum.", ""),
-        ("adam: momentum and RMSProp together, with bias correction for the first steps "
-         "(columns 1−β1ᵗ and 1−β2ᵗ).", ""),
-        ("adamw: Adam with decoupled weight decay: the weights shrink by lr·wd each step, "
-         "outside the adaptive scaling. Compare with weight decay as L2 on the adam sheet.", ""),
+        (
+            "adam: momentum and RMSProp together, with bias correction for the first steps "
+            "(columns 1−β1ᵗ and 1−β2ᵗ).",
+            "",
+        ),
+        (
+            "adamw: Adam with decoupled weight decay: the weights shrink by lr·wd each step, "
+            "outside the adaptive scaling. Compare with weight decay as L2 on the adam sheet.",
+            "",
+        ),
         ("annealing: Adam whose learning rate follows a cosine from lr_max down to lr_min.", ""),
         ("about: where this workbook comes from and how it is checked.", ""),
     ]
@@ -666,10 +809,23 @@ def workbook() -> Workbook:
     intro.title = "intro"
     intro.column_dimensions["A"].width = 110
     text_block(intro, 1, intro_lines(x, y))
+    print_setup(intro, landscape=False)
     compare = wb.create_sheet("compare")
-    refs = _write_data(wb, wb.create_sheet("data"), x, y)
+    data = wb.create_sheet("data")
+    refs = _write_data(wb, data, x, y)
+    print_setup(data, landscape=False)
     for sheet in SHEETS:
-        _write_sheet(wb, wb.create_sheet(sheet.name), sheet, refs)
+        ws = wb.create_sheet(sheet.name)
+        _write_sheet(wb, ws, sheet, refs)
+        head = _layout(sheet)[0]  # the table's header, repeated on every page
+        print_setup(
+            ws,
+            landscape=True,
+            last_row=head + 1 + PRINTED_STEPS,
+            title_rows=f"{head}:{head}",
+            note=f"steps {PRINTED_STEPS + 1}-{STEPS}: in the workbook",
+        )
     _write_compare(wb, compare)
+    print_setup(compare, landscape=True)
     about_sheet(wb, "About this workbook", ABOUT)
     return wb

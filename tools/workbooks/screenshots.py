@@ -24,8 +24,10 @@ IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 # module -> [(sheet, print area, image name)]
 SHOTS = {
-    "tools.workbooks.graddesc": [("compare", "A1:J37", "workbook-graddesc-compare.png"),
-                                 ("basic SGD", "A1:O30", "workbook-graddesc-sgd.png")],
+    "tools.workbooks.graddesc": [
+        ("compare", "A1:J37", "workbook-graddesc-compare.png"),
+        ("basic SGD", "A1:O30", "workbook-graddesc-sgd.png"),
+    ],
     "tools.workbooks.collab_filter": [("dotprod", "A1:V36", "workbook-collab-dotprod.png")],
 }
 
@@ -36,8 +38,12 @@ def _trim(png: Path) -> None:
     box = ImageChops.difference(im, Image.new("RGB", im.size, "white")).getbbox()
     if box:
         pad = 6
-        box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, im.width),
-               min(box[3] + pad, im.height))
+        box = (
+            max(box[0] - pad, 0),
+            max(box[1] - pad, 0),
+            min(box[2] + pad, im.width),
+            min(box[3] + pad, im.height),
+        )
         im.crop(box).save(png, optimize=True)
 
 
@@ -45,8 +51,10 @@ def render(module: str, shots: list[tuple[str, str, str]], out: Path, dpi: int =
     """Write the images of one workbook's `shots` into `out`; returns their paths."""
     soffice, pdftoppm = find_soffice(), shutil.which("pdftoppm")
     if soffice is None or pdftoppm is None:
-        raise SystemExit(f"Screenshots need LibreOffice and pdftoppm: {INSTALL_HINT}, and "
-                         "poppler-utils for pdftoppm.")
+        raise SystemExit(
+            f"Screenshots need LibreOffice and pdftoppm: {INSTALL_HINT}, and "
+            "poppler-utils for pdftoppm."
+        )
     wb = importlib.import_module(module).workbook()
     wanted = {sheet: (area, name) for sheet, area, name in shots}
     for ws in wb.worksheets:
@@ -63,11 +71,34 @@ def render(module: str, shots: list[tuple[str, str, str]], out: Path, dpi: int =
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "shots.xlsx"
         wb.save(xlsx)
-        subprocess.run([soffice, profile(Path(tmp) / "lo"), "--headless", "--norestore",
-                        "--convert-to", "pdf", "--outdir", tmp, str(xlsx)],
-                       check=True, capture_output=True, timeout=600)
-        subprocess.run([pdftoppm, "-r", str(dpi), "-png", str(Path(tmp) / "shots.pdf"),
-                        str(Path(tmp) / "page")], check=True, timeout=300)
+        subprocess.run(
+            [
+                soffice,
+                profile(Path(tmp) / "lo"),
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(xlsx),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        subprocess.run(
+            [
+                pdftoppm,
+                "-r",
+                str(dpi),
+                "-png",
+                str(Path(tmp) / "shots.pdf"),
+                str(Path(tmp) / "page"),
+            ],
+            check=True,
+            timeout=300,
+        )
         pages = sorted(Path(tmp).glob("page-*.png"))
         order = [ws.title for ws in wb.worksheets if ws.title in wanted]
         if len(pages) != len(order):
@@ -83,8 +114,9 @@ def render(module: str, shots: list[tuple[str, str, str]], out: Path, dpi: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.workbooks.screenshots",
-                                     description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.workbooks.screenshots", description=__doc__
+    )
     parser.add_argument("--out", type=Path, default=IMAGES, help="folder for the PNG files")
     args = parser.parse_args(argv)
     for module, shots in SHOTS.items():

@@ -120,22 +120,33 @@ def _install_macro(soffice: str, profile: Path, env: dict[str, str]) -> str:
     """Create a LibreOffice profile holding the macro; returns its -env argument."""
     arg = f"-env:UserInstallation={profile.resolve().as_uri()}"
     # the first start writes the default profile; the macro library is replaced afterwards
-    subprocess.run([soffice, arg, "--headless", "--norestore", "--terminate_after_init"],
-                   capture_output=True, timeout=300, env=env, check=False)
+    subprocess.run(
+        [soffice, arg, "--headless", "--norestore", "--terminate_after_init"],
+        capture_output=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     basic = profile / "user" / "basic"
     (basic / "Standard").mkdir(parents=True, exist_ok=True)
     for kind in ("script", "dialog"):
         (basic / f"{kind}.xlc").write_text(_XLC.format(kind=kind))
     (basic / "Standard" / "script.xlb").write_text(
-        _XLB.format(elements='\n <library:element library:name="Solve"/>\n'))
+        _XLB.format(elements='\n <library:element library:name="Solve"/>\n')
+    )
     (basic / "Standard" / "dialog.xlb").write_text(_XLB.format(elements=""))
     (basic / "Standard" / "Solve.xba").write_text(_XBA.format(code=html.escape(MACRO, quote=False)))
     return arg
 
 
-def run_solver(workbook: Path, sheet: str = "dotprod", seconds: float = 60,
-               bound: float = SOLVER_BOUND, engine: str = SWARM,
-               timeout: float | None = None) -> SolverResult:
+def run_solver(
+    workbook: Path,
+    sheet: str = "dotprod",
+    seconds: float = 60,
+    bound: float = SOLVER_BOUND,
+    engine: str = SWARM,
+    timeout: float | None = None,
+) -> SolverResult:
     """Minimise `<sheet>_random_rmse` by changing block B's factors, each in [0, bound], with
     LibreOffice's `engine` for `seconds`; the workbook file itself is not changed."""
     soffice = find_soffice()
@@ -146,36 +157,58 @@ def run_solver(workbook: Path, sheet: str = "dotprod", seconds: float = 60,
         copy = tmp / Path(workbook).name
         copy.write_bytes(Path(workbook).read_bytes())
         out = tmp / "result.txt"
-        env = {**os.environ, "SAL_ENABLE_FILE_LOCKING": "0", "SOLVER_IN": str(copy),
-               "SOLVER_OUT": str(out), "SOLVER_OBJECTIVE": f"{sheet}_random_rmse",
-               "SOLVER_VARIABLES": f"{sheet}_random_user_factors;{sheet}_random_movie_factors",
-               "SOLVER_BOUND": repr(float(bound)), "SOLVER_ENGINE": engine,
-               "SOLVER_TIMEOUT_MS": str(int(seconds * 1000))}
+        env = {
+            **os.environ,
+            "SAL_ENABLE_FILE_LOCKING": "0",
+            "SOLVER_IN": str(copy),
+            "SOLVER_OUT": str(out),
+            "SOLVER_OBJECTIVE": f"{sheet}_random_rmse",
+            "SOLVER_VARIABLES": f"{sheet}_random_user_factors;{sheet}_random_movie_factors",
+            "SOLVER_BOUND": repr(float(bound)),
+            "SOLVER_ENGINE": engine,
+            "SOLVER_TIMEOUT_MS": str(int(seconds * 1000)),
+        }
         arg = _install_macro(soffice, tmp / "profile", env)
-        res = subprocess.run([soffice, arg, "--headless", "--norestore",
-                              "macro:///Standard.Solve.Main"], capture_output=True, text=True,
-                             env=env, timeout=timeout or seconds * 3 + 300, check=False)
+        res = subprocess.run(
+            [soffice, arg, "--headless", "--norestore", "macro:///Standard.Solve.Main"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout or seconds * 3 + 300,
+            check=False,
+        )
         if not out.exists():
-            raise RuntimeError(f"The Solver macro wrote no result (exit code {res.returncode}):"
-                               f"\n{res.stdout}\n{res.stderr}")
+            raise RuntimeError(
+                f"The Solver macro wrote no result (exit code {res.returncode}):"
+                f"\n{res.stdout}\n{res.stderr}"
+            )
         values = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
-    return SolverResult(float(values["start"]), float(values["end"]), int(values["variables"]),
-                        values["success"] != "0")
+    return SolverResult(
+        float(values["start"]),
+        float(values["end"]),
+        int(values["variables"]),
+        values["success"] != "0",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     from tools.workbooks.__main__ import EXCEL
 
-    parser = argparse.ArgumentParser(prog="python -m tools.workbooks.solver", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.workbooks.solver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("workbook", nargs="?", type=Path, default=EXCEL / "collab_filter.xlsx")
     parser.add_argument("--sheet", default="dotprod", choices=["dotprod", "bias"])
     parser.add_argument("--seconds", type=float, default=60, help="the Solver's time limit")
     parser.add_argument("--bound", type=float, default=SOLVER_BOUND)
     args = parser.parse_args(argv)
     r = run_solver(args.workbook, args.sheet, args.seconds, args.bound)
-    print(f"{args.sheet}: RMSE {r.start:.4f} -> {r.end:.4f} ({r.variables} cells, "
-          f"{args.seconds:g} s, each in [0, {args.bound:g}])")
+    print(
+        f"{args.sheet}: RMSE {r.start:.4f} -> {r.end:.4f} ({r.variables} cells, "
+        f"{args.seconds:g} s, each in [0, {args.bound:g}])"
+    )
     return 0
 
 
