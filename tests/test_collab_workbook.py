@@ -306,3 +306,26 @@ def test_libreoffice_recalculates(built, tmp_path):
     if COMMITTED.exists():
         wf = openpyxl.load_workbook(COMMITTED)
         check_values(COMMITTED, out[1], ratings_in(wf), models_in(wf))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not COMMITTED.exists(), reason="excel/collab_filter.xlsx not built yet")
+def test_on_paper_the_first_page_holds_the_exercise(tmp_path: Path) -> None:
+    """Printed (LibreOffice's PDF), the workbook runs to a few pages, not 61 (one page wide,
+    the long lists cut after PRINTED_ROWS rows), and its first page holds every step of the
+    Solver exercise, no line cut at the page's edge."""
+    if (why := common.libreoffice_missing()) is not None:
+        pytest.skip(why)
+    try:
+        pages = common.pdf_pages(COMMITTED, tmp_path)
+    except FileNotFoundError as e:  # pdftotext
+        if os.environ.get("COURSE_REQUIRE_LIBREOFFICE", "") not in ("", "0"):
+            raise
+        pytest.skip(str(e))
+    assert len(pages) <= 3 * len(SHEETS), f"{len(pages)} pages"
+    first = " ".join(pages[0].split())
+    ws = openpyxl.load_workbook(COMMITTED)["dotprod"]
+    steps = [ws.cell(r, 1).value for r in range(5, 13)]
+    assert any("Solver" in str(s) for s in steps), steps
+    for text in steps:
+        assert " ".join(str(text).split()) in first, f"not on the first page: {text!r}"

@@ -301,3 +301,28 @@ def test_libreoffice_missing_is_explained(monkeypatch) -> None:
         common.libreoffice_missing()
     with pytest.raises(common.LibreOfficeMissing, match="install LibreOffice"):
         common.recalculate([Path("x.xlsx")], Path(os.devnull).parent)
+
+
+def _printed_or_skip(path: Path, outdir: Path) -> list[str]:
+    if (why := common.libreoffice_missing()) is not None:
+        pytest.skip(why)
+    try:
+        return common.pdf_pages(path, outdir)
+    except FileNotFoundError as e:  # pdftotext
+        if os.environ.get("COURSE_REQUIRE_LIBREOFFICE", "") not in ("", "0"):
+            raise
+        pytest.skip(str(e))
+
+
+@pytest.mark.libreoffice
+def test_on_paper_the_first_page_holds_the_introduction(tmp_path: Path) -> None:
+    """Printed (LibreOffice's PDF), the workbook runs to a few pages, not 147 (every sheet
+    one page wide, the step tables cut after PRINTED_STEPS steps), and its first page holds the
+    whole introduction, no line cut at the page's edge."""
+    pages = _printed_or_skip(COMMITTED, tmp_path)
+    assert len(pages) <= 2 + len(SHEET_NAMES) * 2, f"{len(pages)} pages"
+    first = " ".join(pages[0].split())
+    intro = openpyxl.load_workbook(COMMITTED)["intro"]
+    for (text,) in intro.iter_rows(min_col=1, max_col=1, values_only=True):
+        if text:
+            assert " ".join(text.split()) in first, f"not on the first page: {text[:80]!r}"

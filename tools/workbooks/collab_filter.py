@@ -64,6 +64,7 @@ N_FACTORS = 5
 SEED = 0
 DIGITS = 4  # factor values are rounded to this many decimals, so they read well
 SOLVER_BOUND = 2  # LibreOffice's Swarm solver needs bounds: every factor in [0, 2]
+PRINTED_ROWS = 40  # on paper the long lists stop after this many ratings (the file has all)
 SOLVER_TIME_MS = 240_000  # its time limit (the setting counts milliseconds)
 
 LEGEND = [
@@ -578,7 +579,13 @@ def _emb_sheet(
     for c in (pcol, pcol + 1):
         ws.column_dimensions[col(c)].width = 11
     ws.freeze_panes = ws.cell(top + 1, 1)
-    print_setup(ws, landscape=True, title_rows=f"{top}:{top}")  # the header on every page
+    print_setup(  # the header on every page; the embedding tables fit beside the first rows
+        ws,
+        landscape=True,
+        last_row=top + PRINTED_ROWS,
+        title_rows=f"{top}:{top}",
+        note=f"rows after {top + PRINTED_ROWS}: in the workbook",
+    )
     return {"tc": tc, "ut": ut, "mt": mt, "first": top + 1, "pred_col": pcol}
 
 
@@ -686,7 +693,14 @@ def _onehot_sheet(
     for c in range(pcol, pcol + 3):  # prediction, movielens_emb, difference
         ws.column_dimensions[col(c)].width = 12
     ws.freeze_panes = ws.cell(top + 1, 1)
-    print_setup(ws, landscape=True, title_rows=f"{top - 1}:{top}")
+    print_setup(
+        ws,
+        landscape=True,
+        last_row=top + PRINTED_ROWS,
+        title_rows=f"{top - 1}:{top}",
+        note=f"rows after {top + PRINTED_ROWS} and the embedding matrices: in the workbook",
+        pages_wide=2,  # 40-odd columns: on one page the numbers would be too small to read
+    )
 
 
 ABOUT = [

@@ -30,6 +30,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
+    "text_sheet",
     "FILLS",
     "LibreOfficeMissing",
     "about_sheet",
@@ -37,6 +38,7 @@ __all__ = [
     "find_soffice",
     "legend",
     "libreoffice_missing",
+    "pdf_pages",
     "print_setup",
     "recalculate",
     "save",
@@ -57,6 +59,10 @@ FILLS = {
 BOLD = Font(bold=True)
 GREY_TEXT = Font(italic=True, color="7F7F7F")
 TITLE = Font(bold=True, size=14)
+# A sheet of paragraphs spans this many columns of this width, merged per paragraph: one column
+# as wide would be cut at the page's edge in print (LibreOffice does not shrink a single column
+# to fit the page; several it does).
+TEXT_COLUMNS, TEXT_COLUMN_WIDTH = 5, 22
 
 # --------------------------------------------------------------------------- sheet helpers
 
@@ -133,10 +139,16 @@ def text_block(
 def about_sheet(wb: Workbook, title: str, lines: Sequence[str]) -> Worksheet:
     """The last sheet: where the workbook comes from and how it is checked (developer text)."""
     ws = wb.create_sheet("about")
-    ws.column_dimensions["A"].width = 110
-    text_block(ws, 1, [(title, "title"), *((line, "") for line in lines)])
-    print_setup(ws, landscape=False)
+    text_sheet(ws, [(title, "title"), *((line, "") for line in lines)])
     return ws
+
+
+def text_sheet(ws: Worksheet, lines: Iterable[tuple[str, str]]) -> None:
+    """A sheet of paragraphs (`text_block`'s `lines`), on screen and on paper (A4, portrait)."""
+    for c in range(1, TEXT_COLUMNS + 1):
+        ws.column_dimensions[get_column_letter(c)].width = TEXT_COLUMN_WIDTH
+    text_block(ws, 1, lines, width_cols=TEXT_COLUMNS)
+    print_setup(ws, landscape=False)
 
 
 PT_PER_UNIT = 5.25  # one column-width unit (a digit of the default font) is about 7 px
@@ -172,9 +184,10 @@ def print_setup(
     last_row: int | None = None,
     title_rows: str | None = None,
     note: str = "",
+    pages_wide: int = 1,
 ) -> str:
     """How the sheet prints: its text, tables and charts (up to `last_row`, default all) as
-    the print area, scaled to one page wide and as many pages tall as needed, on A4 in
+    the print area, scaled to `pages_wide` pages wide and as many pages tall as needed, on A4 in
     `landscape` or portrait, with `title_rows` (e.g. "7:7", a table's header) repeated at the
     top of every page, and the sheet's name, the page number and `note` at the foot. Returns
     the print area."""
@@ -186,7 +199,7 @@ def print_setup(
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # 0: as many pages as it takes
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = pages_wide, 0  # 0: as many as it takes
     ws.page_margins.left = ws.page_margins.right = 0.5  # inches
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     if title_rows:
@@ -345,6 +358,43 @@ def recalculate(paths: Sequence[Path], outdir: Path, timeout: float = 600) -> li
             f"{res.stdout}\n{res.stderr}"
         )
     return outs
+
+
+def pdf_pages(path: Path, outdir: Path, timeout: float = 600) -> list[str]:
+    """The workbook `path` printed to PDF by LibreOffice (in `outdir`), as the text of each
+    page (poppler's `pdftotext`): what a student gets on paper."""
+    soffice, pdftotext = find_soffice(), shutil.which("pdftotext")
+    if soffice is None:
+        raise LibreOfficeMissing(f"LibreOffice is needed to print the workbook: {INSTALL_HINT}.")
+    if pdftotext is None:
+        raise FileNotFoundError(
+            "pdftotext is needed to read the printed pages: install poppler-utils "
+            "(apt-get install poppler-utils; macOS: brew install poppler)."
+        )
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        soffice,
+        profile(outdir / "lo-profile"),
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(outdir),
+        str(path),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    pdf = outdir / f"{Path(path).stem}.pdf"
+    if not pdf.exists():
+        raise RuntimeError(
+            f"LibreOffice did not print {path} (exit code {res.returncode}):\n"
+            f"{res.stdout}\n{res.stderr}"
+        )
+    text = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
 # --------------------------------------------------------------------------- cached values

@@ -45,6 +45,7 @@ from tools.workbooks.common import (
     save,
     set_name,
     text_block,
+    text_sheet,
 )
 
 __all__ = [
@@ -807,9 +808,7 @@ def workbook() -> Workbook:
     wb = Workbook()
     intro = wb.active
     intro.title = "intro"
-    intro.column_dimensions["A"].width = 110
-    text_block(intro, 1, intro_lines(x, y))
-    print_setup(intro, landscape=False)
+    text_sheet(intro, intro_lines(x, y))
     compare = wb.create_sheet("compare")
     data = wb.create_sheet("data")
     refs = _write_data(wb, data, x, y)
