@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh clone:
-#   make lab    set up (first time only) and open the course in JupyterLab
+#   make lab    set up (first time only) and open your copies of the lessons (my-notebooks/)
+#               in JupyterLab; `make refresh NB=<lesson>` takes the course's version again
 #   make test   set up (first time only) and run every test tier
 # and `make test-fast` runs the unit tier only (under a minute).
 #
@@ -74,7 +75,7 @@ $(VENV)/.installed: $(LOCK) pyproject.toml
 # JupyterLab refuses to run as root (containers, some cloud machines) unless told.
 lab: setup
 	@$(PY) -m course_utils.workspace seed
-	@test -n "$$COURSE_DATA" || echo "note: COURSE_DATA is not set: the lessons download the data sets into data/ when they first need them (to use a copy, stop here and export COURSE_DATA=/path/to/mirror, then make lab)"
+	@test -n "$$COURSE_DATA" || echo "note: COURSE_DATA is not set, so the lessons download the data sets into data/ when they first need them; to use copies you have, quit JupyterLab, export COURSE_DATA=/path/to/them and run make lab again"
 	$(BIN)/jupyter lab my-notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Take the course's current version of a lesson again, or of every lesson without NB; your copy
