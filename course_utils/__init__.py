@@ -12,7 +12,9 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     line_fit   lesson 6: the line-fitting problem, its loss surface, optimizer paths
     text       lesson 6: characters to tensors, the char-RNN models, sampling
     tabular    Rossmann: joins, date features, MixedInputModel, exp_rmspe
-    widgets    the interactive explorers, the SGD animation, label placement
+    widgets    the interactive explorers, label placement
+    animation  the SGD animation's player: first frame visible, no CDN
+    workspace  the students' own copies in my-notebooks/ (`make lab`, `make refresh`)
     diagrams   the lessons' model diagrams: inputs, activations, outputs, shared weights
     exercises/ the checkers behind each lesson's exercises (`check_...`), one module per lesson
     data/      finding, verifying and loading the data sets (Rossmann loader and stand-in)
