@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from course_utils.checks import (
+    LossFn,
     check_setup,
     env_flag,
     metric_names,
@@ -44,9 +45,7 @@ __all__ = [
     "train_step",
 ]
 
-Inputs = Tensor | Sequence[Tensor]
 Metric = Callable[[Tensor, Tensor], Tensor]
-LossFn = Callable[[Tensor, Tensor], Tensor]
 SchedFactory = Callable[[torch.optim.Optimizer, int, int], "torch.optim.lr_scheduler.LRScheduler"]
 
 
