@@ -1,5 +1,8 @@
 """Collaborative filtering (lesson 5): ids and data, the three models (`EmbeddingDot`,
-`EmbeddingDotBias`, `EmbeddingNet`), training them (`train_collab`), using them (`recommend`)."""
+`EmbeddingDotBias`, `EmbeddingNet`) and training them (`train_collab`).
+
+Using a trained model (recommendations, new users) is in `course_utils.recommend`; reading
+what its embeddings learned (neighbours, genres) in `course_utils.interpret`."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from course_utils.checks import to_tensor
 from course_utils.data import check_columns
 from course_utils.device import fused_ok
 from course_utils.device_data import DeviceData
-from course_utils.learner import History, fit, predict, sigmoid_range
+from course_utils.learner import History, fit, sigmoid_range
 from course_utils.schedules import one_cycle
 
 __all__ = [
@@ -24,15 +27,8 @@ __all__ = [
     "EmbeddingNet",
     "IdMap",
     "UnknownIdError",
-    "cosine_neighbours",
     "collab_data",
-    "fit_new_user",
-    "new_user_predict",
-    "genre_correlations",
     "l2_loss",
-    "popularity_fallback",
-    "rated_by",
-    "recommend",
     "rmse",
     "split_ratings",
     "top_crosstab",
@@ -164,10 +160,10 @@ def collab_data(
 
     The id maps cover the ids of both tables, so every validation rating has a row to look up;
     but a user seen only in validation gets an embedding row that training never moves (its
-    prediction is the global bias plus noise), and `recommend` refuses such a user. `report`:
-    print how many validation ratings involve ids training never saw; `drop_unseen`: leave
-    those ratings out of the validation set. Inputs `(user_idx, movie_idx)`: two int64 tensors
-    `(n,)`; targets float32 `(n,)`.
+    prediction is the global bias plus noise), and `recommend` (in `course_utils.recommend`)
+    refuses such a user. `report`: print how many validation ratings involve ids training never
+    saw; `drop_unseen`: leave those ratings out of the validation set. Inputs `(user_idx,
+    movie_idx)`: two int64 tensors `(n,)`; targets float32 `(n,)`.
     """
     for df, name in ((train, "train"), (valid, "valid")):
         check_columns(df, ["userId", "movieId", target], f"{name} ratings")
@@ -299,7 +295,7 @@ def l2_loss(
     model: nn.Module, l2: float, base: Callable[[Tensor, Tensor], Tensor] = F.mse_loss
 ) -> Callable[[Tensor, Tensor], Tensor]:
     """`base` loss plus `l2` times `model.penalty`, the squared size of the embeddings this
-    batch used (mean over the batch of |user vector|^2 + |movie vector|^2, set by every training
+    batch used (mean over the batch of ‖user vector‖² + ‖movie vector‖², set by every training
     forward pass above). Added in training only.
 
     Unlike `weight_decay`, which shrinks every row at every step whether the batch used it or
@@ -369,132 +365,3 @@ def train_collab(
     return fit(
         model, data, epochs, opt, loss_fn, metrics=[rmse], sched=one_cycle(lr), progress=progress
     )
-
-
-# --------------------------------------------------------------------------- using a model
-
-
-def rated_by(ratings: pd.DataFrame, user_id: int) -> set[int]:
-    """The movieIds `user_id` has rated."""
-    return set(ratings.loc[ratings["userId"] == user_id, "movieId"].tolist())
-
-
-def recommend(
-    model: nn.Module,
-    user_id: int,
-    users: IdMap,
-    movies: IdMap,
-    exclude: Iterable[int] = (),
-    n: int = 10,
-    candidates: Sequence[int] | None = None,
-) -> pd.DataFrame:
-    """Top-`n` movies for `user_id` by predicted rating: columns movieId, prediction.
-
-    Scores every movie training has seen (or `candidates`) except those in `exclude` (the
-    ones the user already rated). An id training never saw raises `UnknownIdError`."""
-    u = int(users.encode(user_id, trained_only=True)[0])
-    cand = movies.ids if candidates is None else np.asarray(candidates)
-    if candidates is None and movies.trained is not None:  # only movies training has seen
-        cand = cand[np.isin(cand, list(movies.trained))]
-    cand = cand[~np.isin(cand, list(exclude))]
-    m_idx = torch.from_numpy(movies.encode(cand, trained_only=True))
-    preds = predict(model, torch.full_like(m_idx, u), m_idx).float().cpu().numpy()
-    top = np.argsort(-preds, kind="stable")[:n]
-    return pd.DataFrame({"movieId": cand[top], "prediction": preds[top]}).reset_index(drop=True)
-
-
-def popularity_fallback(
-    ratings: pd.DataFrame, n: int = 10, min_ratings: int = 50, prior: float = 20.0
-) -> pd.DataFrame:
-    """What to show a user the model has never seen: well-rated popular movies.
-
-    Movies with at least `min_ratings` ratings ranked by the damped mean `(sum + prior *
-    global_mean) / (count + prior)`. Columns movieId, n_ratings, mean, score."""
-    check_columns(ratings, ["movieId", "rating"], "ratings table")
-    g = ratings.groupby("movieId")["rating"].agg(["count", "sum", "mean"])
-    mu = float(ratings["rating"].mean())
-    g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
-    g = g[g["count"] >= min_ratings].sort_values(["score", "count"], ascending=False).head(n)
-    return g.reset_index().rename(columns={"count": "n_ratings"}).drop(columns="sum")
-
-
-def fit_new_user(
-    model: nn.Module,
-    movie_idx: Tensor,
-    ratings: Tensor,
-    l2: float = 0.07,
-    steps: int = 200,
-    lr: float = 0.05,
-    seed: int = 0,
-) -> tuple[Tensor, Tensor]:
-    """The cold start for a user: a new `(n_factors,)` row and bias fitted to a handful of
-    ratings, with every trained table of an `EmbeddingDotBias` frozen.
-
-    Only the new row and its bias are optimised (Adam, full batch: a few ratings), with the
-    same per-rating L2 as training, so the row stays in the scale of the trained ones. The
-    movie tables are only read, never changed: the other users' predictions stay as they were.
-    `movie_idx`: int64 `(k,)` rows of the rated movies; `ratings`: `(k,)`. Returns
-    `(user_row, user_bias)`; predict with `new_user_predict`."""
-    target = to_tensor(ratings, "ratings").float()
-    if movie_idx.shape != target.shape or movie_idx.ndim != 1 or len(movie_idx) == 0:
-        raise ValueError(
-            f"fit_new_user needs as many movie rows as ratings, got {tuple(movie_idx.shape)} "
-            f"and {tuple(target.shape)}."
-        )
-    g = torch.Generator().manual_seed(seed)
-    n_factors = model.movie_factors.weight.shape[1]
-    row = (0.01 * torch.randn(n_factors, generator=g)).requires_grad_()
-    bias = torch.zeros(1, requires_grad=True)
-    with torch.no_grad():  # frozen: copies of the looked-up movie rows
-        m = model.movie_factors.weight[movie_idx].detach().cpu()
-        mb = model.movie_bias.weight[movie_idx, 0].detach().cpu()
-    opt = torch.optim.Adam([row, bias], lr=lr)
-    for _ in range(steps):
-        pred = sigmoid_range(m @ row + bias + mb, model.y_range)
-        loss = F.mse_loss(pred, target) + l2 * (row @ row)  # l2_loss's user term
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return row.detach(), bias.detach()
-
-
-def new_user_predict(model: nn.Module, row: Tensor, bias: Tensor, movie_idx: Tensor) -> Tensor:
-    """Predicted ratings `(k,)` of the movies `movie_idx` for a user row from `fit_new_user`."""
-    with torch.no_grad():
-        m = model.movie_factors.weight[movie_idx].cpu()
-        mb = model.movie_bias.weight[movie_idx, 0].cpu()
-        return sigmoid_range(m @ row + bias + mb, model.y_range)
-
-
-def cosine_neighbours(
-    vectors: np.ndarray | Tensor, i: int, k: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `vectors` (n, d) most similar to row `i` by cosine (`i` itself left out):
-    `(indices, similarities)`."""
-    v = torch.as_tensor(vectors, dtype=torch.float32)
-    if not 0 <= i < len(v):
-        raise IndexError(f"Row {i} is out of range: the vectors have {len(v)} rows.")
-    sims = F.cosine_similarity(v, v[i : i + 1], dim=1)  # (n,)
-    sims[i] = -2.0  # never its own neighbour
-    top = torch.topk(sims, min(k, len(v) - 1))
-    return top.indices.numpy(), top.values.numpy()
-
-
-def genre_correlations(
-    scores: pd.DataFrame, movies: pd.DataFrame, min_movies: int = 30
-) -> pd.DataFrame:
-    """Correlation of each column of `scores` (indexed by movieId) with each genre flag.
-
-    `movies`: a table with movieId and `|`-separated `genres`. Genres with fewer than
-    `min_movies` of the scored movies are left out. Rows: genres; columns: those of `scores`."""
-    check_columns(movies, ["movieId", "genres"], "movies table")
-    unknown = scores.index.difference(movies["movieId"])
-    if len(unknown):
-        raise ValueError(
-            f"{len(unknown)} movieId(s) of scores are not in the movies table (e.g. "
-            f"{unknown[:3].tolist()}): pass scores.loc[scores.index.isin(movies['movieId'])]."
-        )
-    g = movies.set_index("movieId").loc[scores.index, "genres"].str.get_dummies(sep="|")
-    g = g.drop(columns=[c for c in g.columns if c.startswith("(")])  # "(no genres listed)"
-    g = g.loc[:, g.sum() >= min_movies]
-    return pd.DataFrame({c: g.corrwith(scores[c]) for c in scores.columns})

@@ -55,7 +55,7 @@ class Optimizer(torch.optim.Optimizer):
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (like `torch.optim.SGD`).
 
-    g ← g + wd·p           (L2 penalty wd/2·|p|² added to the loss)
+    g ← g + wd·p           (L2 penalty wd/2·‖p‖² added to the loss)
     v ← μ·v + g            (momentum: a running sum of past gradients; v starts at 0)
     p ← p − lr·v           (with μ = 0, v = g: plain SGD)
     """

@@ -475,9 +475,9 @@ def check_columns(df: pd.DataFrame, required: Iterable[str], source: str | Path)
 def load_movielens(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """MovieLens `ml-latest-small`: `(ratings, movies)`.
 
-    ratings: userId (int32), movieId (int32), rating (float32, 0.5-5 in half stars),
-        timestamp (datetime64, UTC).
-    movies: movieId (int32), title (str), genres (str, `|`-separated).
+    - ratings: userId (int32), movieId (int32), rating (float32, 0.5-5 in half stars),
+      timestamp (datetime64, UTC).
+    - movies: movieId (int32), title (str), genres (str, `|`-separated).
     """
     folder = find_dataset("ml-latest-small", path)
     ratings = pd.read_csv(

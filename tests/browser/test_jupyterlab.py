@@ -303,10 +303,10 @@ def kernel_metadata(path: Path) -> dict:
     return {k: meta[k] for k in ("kernelspec", "language_info") if k in meta}
 
 
-def test_lesson6_rnn(lab: Lab, char_model: Path) -> None:
+def test_lesson6_rnn_gated(lab: Lab, char_model: Path) -> None:
     """The text generator, rebuilt from a saved char-RNN (`char_model`) as the lesson explains,
     writes new text when the seed text changes."""
-    path = NOTEBOOKS / notebook("lesson6-rnn.ipynb")
+    path = NOTEBOOKS / notebook("lesson6-rnn-gated.ipynb")
     find_cell(path, "make_text_generator(")  # the lesson builds the generator this way
     lab.open(path.name)
     lab.run_cells(cells_needed(path))  # the lesson's imports and settings
@@ -328,7 +328,7 @@ def test_lesson6_rnn(lab: Lab, char_model: Path) -> None:
     expect(text).to_contain_text("the will to power")
     lab.assert_no_errors()
     lab.screenshot("generator", cell)
-    lab.docs_screenshot("lesson6-rnn.png", cell)
+    lab.docs_screenshot("lesson6-rnn-gated.png", cell)
 
 
 def test_lesson3_rossmann(lab: Lab) -> None:

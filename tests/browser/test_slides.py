@@ -264,8 +264,12 @@ def test_side_pane_and_full_screen(lab: Lab) -> None:
     expect(page.locator(".jp-MainAreaWidget iframe")).to_have_count(1)
 
     page.locator("jp-button[title='Open the slideshow in full screen']").first.click()
-    pane.wait_for_function(f"() => ({_PANE_JS})().fullscreen")
-    full = pane.evaluate(_PANE_JS)
+    # One call reads the state it waited for: the pane may reload while it goes full screen,
+    # so a moment without a slideshow (.reveal) is waited out rather than read.
+    full = pane.wait_for_function(
+        f"() => {{ const now = document.querySelector('.reveal') && ({_PANE_JS})();"
+        " return now && now.fullscreen && now; }"
+    ).json_value()
     assert (full["width"], full["height"]) == (PANE_WINDOW["width"], PANE_WINDOW["height"]), full
     lab.screenshot("full-screen")
     for sheet in ("rise.css", name.replace(".ipynb", ".css")):
