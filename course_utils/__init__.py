@@ -1,7 +1,8 @@
 """course_utils: the small library the course builds, lesson by lesson.
 
 Modules (each short enough to read in one sitting; a file's name says what it holds):
-    learner    train_step, fit, evaluate, predict, the loss log and History
+    learner    train_step, fit, evaluate, predict: the training loop
+    history    the loss log (debiased moving average) and History, the table fit returns
     device_data DeviceData: the tensors on the device, batches by index slicing
     schedules  one_cycle and sgdr (learning-rate schedules), lr_find
     device     get_device, set_threads, set_seed, fused_ok
@@ -39,14 +40,8 @@ from course_utils.data import (
 from course_utils.device import get_device, set_seed, set_threads
 from course_utils.device_data import DeviceData
 from course_utils.files import load_model, model_path, save_model
-from course_utils.learner import (
-    History,
-    TrainingDiverged,
-    evaluate,
-    fit,
-    predict,
-    train_step,
-)
+from course_utils.history import History, TrainingDiverged
+from course_utils.learner import evaluate, fit, predict, train_step
 from course_utils.schedules import lr_find, one_cycle, sgdr
 
 __version__ = "0.1.0"

@@ -2,8 +2,8 @@
 
 The textbook `DataLoader(TensorDataset(x, y), shuffle=True)` builds every batch on the host from
 single rows, then copies it to the device. Here the tensors move to the device once; an epoch
-shuffles with one gather, `t[torch.randperm(n)]`, and every batch is a slice of that: a view,
-no copy (`python -m tools.bench fit` measures the difference).
+draws one permutation of the rows, and every batch gathers its slice of it in one indexing
+call, `t[idx[i*bs:(i+1)*bs]]` (`python -m tools.bench fit` measures the difference).
 """
 
 from __future__ import annotations
@@ -80,16 +80,16 @@ class DeviceData:
     def train_batches(self) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
         """Yield `(inputs, targets)` for one epoch; inputs is a tuple of `(bs, ...)` tensors.
 
-        Shuffled, the epoch starts with one gather per tensor, `t[randperm(n)]` (one pass, faster
-        than a scattered read per batch); every batch is then a slice of it, a view, no copy.
+        Shuffled, the epoch draws one permutation `idx = randperm(n)` and batch i gathers the
+        rows `idx[i*bs:(i+1)*bs]`, `t[idx[s]]`: one gather per batch on the device, and never a
+        shuffled copy of the whole training set (for Rossmann that copy was hundreds of MB).
+        In order, every batch is a slice, a view, no copy.
         """
-        xs, y = self.train_x, self.train_y
-        if self.shuffle:
-            idx = torch.randperm(self.n_train, device=self.device)
-            xs, y = tuple(t[idx] for t in xs), y[idx]
+        idx = torch.randperm(self.n_train, device=self.device) if self.shuffle else None
         for i in range(self.n_batches("train")):
             s = slice(i * self.bs, (i + 1) * self.bs)
-            yield tuple(t[s] for t in xs), y[s]
+            rows = s if idx is None else idx[s]
+            yield tuple(t[rows] for t in self.train_x), self.train_y[rows]
 
     def valid_batches(self) -> Iterator[tuple[tuple[Tensor, ...], Tensor]]:
         """Yield validation batches in order, of the training batch size."""

@@ -2,10 +2,10 @@
 
 fastai 0.7's `fit(model, data, epochs, opt, crit, metrics)` of the 2018 course, in plain PyTorch:
 `train_step` is one step of SGD on one batch, `fit` loops over the epochs and the batches of a
-`DeviceData` (in `device_data.py`), `evaluate` and `predict` run the model without gradients, and `LossLog` keeps
-the debiased moving average of the loss that `History` plots. Schedules and the learning-rate
-finder are in `schedules.py`, the device and seeds in `device.py`, saving in `files.py`, and the
-checks on what is passed in `checks.py`.
+`DeviceData` (in `device_data.py`), and `evaluate` and `predict` run the model without
+gradients. The loss log and the `History` table `fit` returns are in `history.py`, schedules and
+the learning-rate finder in `schedules.py`, the device and seeds in `device.py`, saving in
+`files.py`, and the checks on what is passed in `checks.py`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-import pandas as pd
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from course_utils.checks import (
     LossFn,
     check_setup,
-    env_flag,
     metric_names,
     real_number,
     sched_factory,
@@ -31,14 +28,13 @@ from course_utils.checks import (
     whole_number,
 )
 from course_utils.device_data import DeviceData
+from course_utils.history import History, LossLog, TrainingDiverged
 
 __all__ = [
-    "History",
-    "LossLog",
-    "TrainingDiverged",
     "eval_mode",
     "evaluate",
     "fit",
+    "kept_settings",
     "predict",
     "reset_state",
     "sigmoid_range",
@@ -190,38 +186,13 @@ def fit(
             clip, "clip (the largest gradient norm)", 0, low_open=True, example="1.0"
         )
     beta = real_number(beta, "beta (the loss smoothing)", 0, 1, high_open=True, example="0.98")
-    if sync_every is not None:
-        sync_every = whole_number(sync_every, "sync_every", example="10")
+    if sync_every is None:
+        sync_every = 10 if data.device.type == "cpu" else 50
+    sync_every = whole_number(sync_every, "sync_every", example="10")
     steps = data.n_batches("train")
-    settings = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
-    try:
-        return _fit(
-            model,
-            data,
-            epochs,
-            opt,
-            loss_fn,
-            metrics,
-            sched,
-            clip,
-            beta,
-            progress,
-            sync_every or (10 if data.device.type == "cpu" else 50),
-            steps,
-        )
-    finally:  # a schedule moves the learning rate; the student's settings come back
-        for g, kept in zip(opt.param_groups, settings, strict=True):
-            for key in set(g) - set(kept) - {"params"}:  # e.g. initial_lr, which a later
-                del g[key]  # schedule would take for the student's rate
-            g.update(kept)
-
-
-def _fit(
-    model, data, epochs, opt, loss_fn, metrics, sched, clip, beta, progress, sync_every, steps
-) -> History:
-    scheduler = sched(opt, epochs, steps) if sched is not None else None
     rows = []
-    with LossLog(epochs, steps, beta, sync_every, progress) as log:
+    with kept_settings(opt), LossLog(epochs, steps, beta, sync_every, progress) as log:
+        scheduler = sched(opt, epochs, steps) if sched is not None else None
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             model.train()
@@ -245,114 +216,16 @@ def _fit(
     return History.from_rows(rows, log.table())
 
 
-class LossLog:
-    """The debiased moving average of the training loss, and the progress bar.
-
-        avg_n = beta * avg_(n-1) + (1 - beta) * loss_n,   avg_0 = 0
-        smooth_n = avg_n / (1 - beta**n)
-
-    The average starts at 0, so its first values are too small by the factor 1 - beta**n;
-    dividing by it (debiasing, as Adam does) makes `smooth_1` the first loss itself.
-
-    `add` keeps each batch's loss on the device; every `sync_every` batches (and at the end of an
-    epoch) `flush` reads them back in one transfer, checks that they are finite and updates the
-    average: one host read per batch would make a GPU wait after every step.
-    """
-
-    def __init__(
-        self,
-        epochs: int,
-        steps_per_epoch: int,
-        beta: float = 0.98,
-        sync_every: int = 10,
-        progress: bool | None = None,
-    ) -> None:
-        self.steps_per_epoch, self.beta, self.sync_every = steps_per_epoch, beta, sync_every
-        self.bar = tqdm(
-            total=epochs * steps_per_epoch,
-            leave=False,
-            unit="batch",
-            disable=not (env_flag("COURSE_PROGRESS", True) if progress is None else progress),
-        )
-        self.pending: list[tuple[Tensor, float]] = []  # (loss on the device, lr)
-        self.rows: list[tuple[int, float, float]] = []  # (step, smoothed loss, lr)
-        self.avg = 0.0
-
-    def add(self, loss: Tensor, lr: float, epoch: int) -> None:
-        self.pending.append((loss, lr))
-        if len(self.pending) >= self.sync_every:
-            self.flush(epoch)
-
-    def flush(self, epoch: int) -> None:
-        if not self.pending:
-            return
-        values = torch.stack([loss for loss, _ in self.pending]).tolist()  # one host sync
-        for v, (_, lr) in zip(values, self.pending, strict=True):
-            step = len(self.rows) + 1
-            if not math.isfinite(v):
-                batch = (step - 1) % self.steps_per_epoch + 1
-                raise TrainingDiverged(
-                    f"The training loss became {v} at epoch {epoch}, batch {batch} of "
-                    f"{self.steps_per_epoch} (learning rate {lr:.3g}). Training stopped: try a "
-                    "lower learning rate (lr_find helps), gradient clipping (clip=1.0), or "
-                    "check the inputs for NaN."
-                )
-            self.avg = self.beta * self.avg + (1 - self.beta) * v
-            self.rows.append((step, self.avg / (1 - self.beta**step), lr))
-        self.pending.clear()
-        self.bar.update(len(values))
-        self.bar.set_postfix(epoch=epoch, loss=f"{self.smooth_loss:.4f}", refresh=False)
-
-    @property
-    def smooth_loss(self) -> float:
-        return self.rows[-1][1] if self.rows else math.nan
-
-    def table(self) -> pd.DataFrame:
-        table = pd.DataFrame(self.rows, columns=["step", "smooth_loss", "lr"])
-        return table.assign(steps_per_epoch=self.steps_per_epoch)
-
-    def __enter__(self) -> LossLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.close()
-
-
-class History(pd.DataFrame):
-    """One row per epoch: `epoch`, `train_loss`, `valid_loss`, one column per metric, `seconds`;
-    `history.batches` holds the per-batch smoothed training loss and learning rate."""
-
-    _metadata = ["batches"]
-
-    @property
-    def _constructor(self) -> type[History]:
-        return History
-
-    @classmethod
-    def from_rows(cls, rows: list[dict], batches: pd.DataFrame) -> History:
-        hist = cls(rows)
-        hist.batches = batches
-        return hist
-
-    def plot_loss(self, ax=None, log: bool = False):
-        """Plot the smoothed training loss per batch and the validation loss per epoch."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        b = getattr(self, "batches", None)
-        if b is not None and len(b):
-            ax.plot(
-                b["step"] / b["steps_per_epoch"], b["smooth_loss"], lw=1, label="train (smoothed)"
-            )
-        if "valid_loss" in self and self["valid_loss"].notna().any():
-            ax.plot(self["epoch"], self["valid_loss"], "o-", label="valid")
-        ax.set(xlabel="epoch", ylabel="loss")
-        if log:
-            ax.set_yscale("log")
-        ax.legend()
-        return ax
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+@contextmanager
+def kept_settings(opt: torch.optim.Optimizer) -> Iterator[None]:
+    """The optimizer's settings (lr, momentum, ...) as they were before the `with` block, even
+    if it fails: a schedule moves the learning rate while it trains, and the student's next
+    `fit` without a schedule must train at the rate they set, not the schedule's last one."""
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    try:
+        yield
+    finally:
+        for g, kept in zip(opt.param_groups, settings, strict=True):
+            for key in set(g) - set(kept) - {"params"}:  # e.g. initial_lr, which a later
+                del g[key]  # schedule would take for the student's rate
+            g.update(kept)

@@ -16,9 +16,10 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from course_utils.checks import check_setup, real_number, whole_number
+from course_utils.checks import LossFn, check_setup, real_number, whole_number
 from course_utils.device_data import DeviceData
-from course_utils.learner import LossFn, TrainingDiverged, reset_state, train_step
+from course_utils.history import TrainingDiverged
+from course_utils.learner import reset_state, train_step
 
 __all__ = ["lr_find", "one_cycle", "sgdr"]
 

@@ -13,7 +13,8 @@ from torch import nn
 
 import course_utils as cu
 from course_utils.device_data import DeviceData
-from course_utils.learner import TrainingDiverged, evaluate
+from course_utils.history import TrainingDiverged
+from course_utils.learner import evaluate
 
 
 def linear_data(n: int = 1000, bs: int = 50, **kw) -> DeviceData:

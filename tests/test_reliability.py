@@ -8,6 +8,7 @@ that the disk looks full) or make the writer raise, and check that the old file 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -29,15 +30,15 @@ from course_utils.collab import (
     EmbeddingDotBias,
     UnknownIdError,
     collab_data,
-    cosine_neighbours,
-    popularity_fallback,
-    recommend,
     train_collab,
     unseen_in_training,
 )
 from course_utils.data import DataError, atomic_write, rossmann, rossmann_sim
 from course_utils.device_data import DeviceData
-from course_utils.learner import TrainingDiverged, fit, predict
+from course_utils.history import TrainingDiverged
+from course_utils.interpret import cosine_neighbours
+from course_utils.learner import fit, predict
+from course_utils.recommend import popularity_fallback, recommend
 from course_utils.schedules import lr_find
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,7 +282,7 @@ def _mirror(tmp_path: Path, monkeypatch, content: bytes) -> Path:
         name="tiny",
         urls=("https://example.org/tiny",),
         archive=None,
-        files={"t.txt": cdata.hashlib.sha256(content).hexdigest()},
+        files={"t.txt": hashlib.sha256(content).hexdigest()},
     )
     monkeypatch.setitem(cdata.DATASETS, "tiny", spec)
     folder = tmp_path / "tiny"

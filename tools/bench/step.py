@@ -22,7 +22,7 @@ from torch import Tensor, nn
 import course_utils as cu
 from course_utils.collab import EmbeddingDotBias, l2_loss
 from course_utils.device import fused_ok
-from course_utils.learner import LossLog
+from course_utils.history import LossLog
 from course_utils.text import CharStatefulRnn, Vocab, batchify, seq_nll_loss, split_text
 from tools.bench.common import ml100k_rows, now, print_table
 
