@@ -128,6 +128,7 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    default_weight_decay = 0.0  # torch.optim.Adam's default
 
     def __init__(
         self,
@@ -135,8 +136,10 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
     ) -> None:
+        if weight_decay is None:
+            weight_decay = self.default_weight_decay
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def update(self, p: Tensor, g: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -164,16 +167,7 @@ class AdamW(Adam):
     """
 
     decoupled = True
-
-    def __init__(
-        self,
-        params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-    ) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    default_weight_decay = 1e-2  # torch.optim.AdamW's default
 
 
 # name -> (our class, the torch.optim class it reproduces)

@@ -20,8 +20,9 @@ from torch import Tensor
 
 from course_utils import checks, line_fit
 from course_utils.animation import FrameAnimation
-from course_utils.collab import cosine_neighbours
-from course_utils.text import PAD, CharStatefulRnn, Vocab, load_char_model, sample_text
+from course_utils.char_models import CharStatefulRnn
+from course_utils.interpret import cosine_neighbours
+from course_utils.text import PAD, Vocab, load_char_model, sample_text
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -277,6 +278,19 @@ def make_optimizer_explorer(
     return box
 
 
+def _slider(kind: type, label: str, value: float, lo: float, hi: float, step: float):
+    """A slider that shows its whole label and samples again only when released."""
+    return kind(
+        value=value,
+        min=lo,
+        max=hi,
+        step=step,
+        description=label,
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
+
+
 def make_text_generator(
     model: CharStatefulRnn | str | Path,
     vocab: Vocab | None = None,
@@ -305,25 +319,8 @@ def make_text_generator(
         continuous_update=False,
         layout=w.Layout(width="60%"),
     )
-    wide = {"description_width": "initial"}  # show the whole label
-    length_box = w.IntSlider(
-        value=length,
-        min=20,
-        max=1000,
-        step=20,
-        description="length",
-        continuous_update=False,
-        style=wide,
-    )
-    temp_box = w.FloatSlider(
-        value=temperature,
-        min=0.0,
-        max=1.5,
-        step=0.05,
-        description="temperature",
-        continuous_update=False,
-        style=wide,
-    )
+    length_box = _slider(w.IntSlider, "length", length, 20, 1000, 20)
+    temp_box = _slider(w.FloatSlider, "temperature", temperature, 0.0, 1.5, 0.05)
     output = w.HTML()
 
     def update(_=None) -> None:

@@ -330,12 +330,11 @@ def profile(folder: Path) -> str:
     return f"-env:UserInstallation={folder.resolve().as_uri()}"
 
 
-def recalculate(paths: Sequence[Path], outdir: Path, timeout: float = 600) -> list[Path]:
-    """Open each workbook in headless LibreOffice, recalculate every formula and save the
-    result as `outdir/<same name>`; returns those paths."""
-    soffice = find_soffice()
-    if soffice is None:
-        raise LibreOfficeMissing(f"LibreOffice is needed to compute the formulas: {INSTALL_HINT}.")
+def convert(
+    soffice: str, paths: Sequence[Path], fmt: str, outdir: Path, timeout: float
+) -> subprocess.CompletedProcess:
+    """Headless LibreOffice converts `paths` to `fmt` (xlsx recalculates every formula on the
+    way, pdf prints) into `outdir`, with a private profile there (see `profile`)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -344,12 +343,22 @@ def recalculate(paths: Sequence[Path], outdir: Path, timeout: float = 600) -> li
         "--headless",
         "--norestore",
         "--convert-to",
-        "xlsx",
+        fmt,
         "--outdir",
         str(outdir),
         *map(str, paths),
     ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def recalculate(paths: Sequence[Path], outdir: Path, timeout: float = 600) -> list[Path]:
+    """Open each workbook in headless LibreOffice, recalculate every formula and save the
+    result as `outdir/<same name>`; returns those paths."""
+    soffice = find_soffice()
+    if soffice is None:
+        raise LibreOfficeMissing(f"LibreOffice is needed to compute the formulas: {INSTALL_HINT}.")
+    res = convert(soffice, paths, "xlsx", outdir, timeout)
+    outdir = Path(outdir)
     outs = [outdir / Path(p).name for p in paths]
     missing = [str(p) for p in outs if not p.exists()]
     if missing:
@@ -371,20 +380,8 @@ def pdf_pages(path: Path, outdir: Path, timeout: float = 600) -> list[str]:
             "pdftotext is needed to read the printed pages: install poppler-utils "
             "(apt-get install poppler-utils; macOS: brew install poppler)."
         )
+    res = convert(soffice, [path], "pdf", outdir, timeout)
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        soffice,
-        profile(outdir / "lo-profile"),
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(outdir),
-        str(path),
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     pdf = outdir / f"{Path(path).stem}.pdf"
     if not pdf.exists():
         raise RuntimeError(
