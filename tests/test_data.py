@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import course_utils.data as cdata
-from course_utils.data import DataError
+from course_utils.data import DataError, fetch
 
 # ---------------------------------------------------------------------------- fixtures
 
@@ -108,10 +108,10 @@ def repo_data(tmp_path, monkeypatch) -> Path:
     """An empty stand-in for the repository's data/ folder; COURSE_DATA unset."""
     d = tmp_path / "data"
     d.mkdir()
-    monkeypatch.setattr(cdata, "REPO_DATA", d)
+    monkeypatch.setattr(fetch, "REPO_DATA", d)
     monkeypatch.delenv("COURSE_DATA", raising=False)
     monkeypatch.setenv("COURSE_PROGRESS", "0")
-    cdata._verified.clear()
+    cdata.forget_verified()
     return d
 
 
@@ -145,7 +145,7 @@ def test_download_verify_unpack_then_load(server, repo_data, monkeypatch):
 
     # The copy in data/ is used from now on: the server is no longer needed.
     server.close()
-    cdata._verified.clear()
+    cdata.forget_verified()
     assert cdata.find_dataset("ml-100k") == repo_data / "ml-100k"
 
 
@@ -318,7 +318,7 @@ mirror = pytest.mark.skipif(
 
 @mirror
 def test_real_mirror():
-    cdata._verified.clear()
+    cdata.forget_verified()
     ratings, movies = cdata.load_movielens()
     assert len(ratings) == 100_836 and ratings.userId.nunique() == 610
     assert ratings.movieId.nunique() == 9_724 and len(movies) == 9_742

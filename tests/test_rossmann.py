@@ -8,6 +8,7 @@ mirror and is skipped unless COURSE_DATA is set.
 import dataclasses
 import math
 import os
+import shutil
 import stat
 import sys
 import zipfile
@@ -17,11 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_utils.data import DataError, rossmann
+from course_utils.data import DataError, rossmann, rossmann_kaggle
 from course_utils.data.rossmann import (
     KAGGLE_TRAIN_ROWS,
     STATE_NAMES,
-    TRAIN_COLUMNS,
     close_gaps,
     fetch_kaggle,
     load_rossmann,
@@ -31,6 +31,7 @@ from course_utils.data.rossmann import (
     read_weather,
     state_names,
 )
+from course_utils.data.rossmann_schema import TRAIN_COLUMNS
 from course_utils.data.rossmann_sim import (
     SimParams,
     describe_params,
@@ -140,7 +141,8 @@ def write_fixture(folder: Path, layout: str = "per_state", train: bool = True) -
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """Search only the given folder for train.csv and extras (not the user's data/)."""
-    monkeypatch.setattr(rossmann, "candidate_folders", lambda name, path=None: [Path(path)])
+    for module in (rossmann, rossmann_kaggle):  # load_rossmann's extras, find_train_csv
+        monkeypatch.setattr(module, "candidate_folders", lambda name, path=None: [Path(path)])
     return tmp_path
 
 
@@ -409,7 +411,7 @@ def test_close_gaps_fills_from_same_day_and_same_state():
 
 
 def test_fetch_kaggle_explains_what_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(rossmann.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(DataError, match=r"kaggle` command is not installed(.|\n)*pip install"):
         fetch_kaggle(tmp_path)
 

@@ -1,9 +1,16 @@
-"""Facts about Kaggle's Rossmann files and the German states that the loader
-(`rossmann.py`) and the simulated stand-in (`rossmann_sim.py`) both need."""
+"""Facts about Kaggle's Rossmann files and the German states that the readers
+(`rossmann_readers.py`), the Kaggle download (`rossmann_kaggle.py`), the loader
+(`rossmann.py`) and the simulated stand-in (`rossmann_sim.py`) share."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+KAGGLE_COMPETITION = "rossmann-store-sales"
+KAGGLE_URL = f"https://www.kaggle.com/competitions/{KAGGLE_COMPETITION}/data"
+KAGGLE_TRAIN_ROWS = 1_017_209  # rows of Kaggle's train.csv
+TRAIN_START = pd.Timestamp("2013-01-01")  # first and last day of Kaggle's train.csv
+TRAIN_END = pd.Timestamp("2015-07-31")
 
 TRAIN_COLUMNS = [
     "Store",
