@@ -8,7 +8,9 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     device     get_device, set_threads, set_seed, fused_ok
     files      atomic_write, save_model, load_model, model_path
     checks     the guard rails every public function shares (inputs, numbers, environment)
-    collab     lesson 5: ids, the collaborative-filtering models, training, recommendations
+    collab     lesson 1: ids, the collaborative-filtering models, training
+    recommend  lesson 1: recommendations, popularity fallback, a new user's row
+    interpret  lesson 2: cosine neighbours, genre correlations
     optim      lesson 6: SGD, momentum, Adagrad, RMSProp, Adam, AdamW written out
     line_fit   lesson 6: the line-fitting problem, its loss surface, optimizer paths
     text       lesson 6: characters to tensors, the char-RNN models, sampling

@@ -349,6 +349,9 @@ def train_collab(
 ) -> History:
     """The recipe the lesson ends with: AdamW, a one-cycle schedule, MSE (+ `l2_loss`).
 
+    With the defaults (`wd=0`) AdamW is plain Adam, and `l2` adds the per-row penalty of
+    `l2_loss` to the loss: L2 inside Adam's adaptive step (coupled), shrinking only the rows a
+    batch uses. `wd` is AdamW's decoupled decay of every weight at every step instead.
     `eps=1e-4`, not PyTorch's 1e-8: Adam divides each step by sqrt(mean squared gradient) + eps,
     and for a movie with few ratings that mean is tiny, so a small eps makes its row take huge
     steps. `fused`: the same update in one pass where the device can."""

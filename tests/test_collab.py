@@ -1,4 +1,5 @@
-"""course_utils.collab: ids, data, the three models, training, and using a model."""
+"""course_utils.collab, .recommend and .interpret: ids, data, the three models, training,
+using a model, and what its embeddings learned."""
 
 from __future__ import annotations
 
@@ -18,19 +19,16 @@ from course_utils.collab import (
     IdMap,
     UnknownIdError,
     collab_data,
-    cosine_neighbours,
-    genre_correlations,
     l2_loss,
-    popularity_fallback,
-    rated_by,
-    recommend,
     rmse,
     split_ratings,
     top_crosstab,
     train_collab,
 )
 from course_utils.device import set_seed
+from course_utils.interpret import cosine_neighbours, genre_correlations
 from course_utils.learner import predict
+from course_utils.recommend import popularity_fallback, rated_by, recommend
 from course_utils.widgets import annotate_points, make_embedding_explorer
 
 matplotlib.use("Agg")

@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_utils.collab import cosine_neighbours
 from course_utils.exercises.core import as_answer, check_prediction, checker, compare
+from course_utils.interpret import cosine_neighbours
 
 __all__ = [
     "check_axis_name",
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-@checker("The same neighbours, in the same order, as course_utils.collab.cosine_neighbours.")
+@checker("The same neighbours, in the same order, as course_utils.interpret.cosine_neighbours.")
 def check_nearest_by_cosine(fn: Callable) -> None:
     """`fn(emb, i, k)`: indices of the k rows most similar to row i by cosine, best first."""
     emb = torch.randn(30, 5, generator=torch.Generator().manual_seed(1))
