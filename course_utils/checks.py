@@ -18,17 +18,40 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from course_utils.table_checks import (
+    category_codes,
+    column_names,
+    continuous_inputs,
+    date_column,
+    event_flags,
+    frame,
+    no_missing,
+    numeric_column,
+    same_kind,
+)
+
 if TYPE_CHECKING:
     from course_utils.device_data import DeviceData
 
 __all__ = [
     "as_inputs",
+    "column_names",
+    "continuous_inputs",
+    "event_flags",
+    "finite_values",
+    "frame",
+    "on_off",
+    "value_range",
     "check_rows",
     "check_setup",
     "category_codes",
     "date_column",
     "no_missing",
+    "matching_shapes",
     "metric_names",
+    "mixed_input_sizes",
+    "numeric_column",
+    "same_kind",
     "sched_factory",
     "env_flag",
     "env_int",
@@ -126,6 +149,78 @@ def real_number(
     return x
 
 
+def on_off(value: object, name: str) -> bool:
+    """`value` as a `bool` (NumPy's too); "yes" or 1 is refused: a string is always true."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {_param(name)}={value!r}.")
+    return bool(value)
+
+
+def value_range(value: object, name: str) -> tuple[float, float] | None:
+    """None or `(low, high)`, two finite numbers with low < high: reversed, the sigmoid that
+    squashes the outputs into it would turn every gradient the wrong way round."""
+    if value is None:
+        return None
+    pair = tuple(value) if isinstance(value, tuple | list | np.ndarray | Tensor) else ()
+    ok = len(pair) == 2 and all(isinstance(v, int | float | np.number) for v in pair)
+    if not ok or not (np.isfinite(pair).all() and pair[0] < pair[1]):
+        raise ValueError(
+            f"{name} must be None or (low, high) with low < high, got {_param(name)}={value!r}: "
+            "pass e.g. (0.0, 5.5)."
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def finite_values(x: object, name: str, who: str) -> np.ndarray:
+    """`x` (array, list, Series, tensor) as a float64 array: not empty, numbers, no NaN or inf
+    (one NaN makes a mean NaN without a word)."""
+    if isinstance(x, Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{who}: {name} must be numbers, got {np.asarray(x).ravel()[:3].tolist()}."
+        ) from None
+    if arr.size == 0:
+        raise ValueError(f"{who}: {name} is empty: pass at least one value.")
+    if not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+        raise ValueError(
+            f"{who}: {name} has NaN or inf at {len(bad):,} position(s), the first at "
+            f"{int(bad[0])}: fill or drop those rows first."
+        )
+    return arr
+
+
+def mixed_input_sizes(
+    emb_szs: Sequence[tuple[int, int]],
+    n_cont: int,
+    emb_drop: float,
+    out_sz: int,
+    szs: Sequence[int],
+    drops: Sequence[float],
+) -> None:
+    """`MixedInputModel`'s sizes whole numbers (at least 1; `n_cont` at least 0), dropouts in
+    [0, 1), one dropout per hidden layer: else torch's error, which names none of them."""
+    for i, pair in enumerate(emb_szs):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValueError(
+                f"emb_szs[{i}] must be a pair (cardinality, width), got {pair!r}: pass e.g. "
+                "TabularProcessor.emb_szs()."
+            )
+        whole_number(pair[0], f"emb_szs[{i}]'s cardinality", example="(1116, 50)")
+        whole_number(pair[1], f"emb_szs[{i}]'s width", example="(1116, 50)")
+    whole_number(n_cont, "n_cont (continuous inputs)", minimum=0, example="len(cont_vars)")
+    whole_number(out_sz, "out_sz (outputs)", example="1")
+    for i, w in enumerate(szs):
+        whole_number(w, f"szs[{i}] (a hidden layer's width)", example="(1000, 500)")
+    if len(szs) != len(drops):
+        raise ValueError(f"One dropout per hidden layer: szs={szs}, drops={drops}.")
+    for name, p in [("emb_drop", emb_drop), *((f"drops[{i}]", p) for i, p in enumerate(drops))]:
+        real_number(p, f"{name} (a dropout probability)", 0, 1, high_open=True, example="0.04")
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -153,6 +248,16 @@ def to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence, what: str = "data")
     if x.dim() == 0:
         raise ValueError(f"The {what} is a single number; it needs one row per example.")
     return x
+
+
+def matching_shapes(pred: Tensor, targ: Tensor, who: str) -> None:
+    """Predictions and targets of one shape, not empty (a shape check: no device sync): a
+    metric on `(n,)` and `(n, 1)` would broadcast them to an n x n table and report nonsense."""
+    if pred.shape != targ.shape or pred.numel() == 0:
+        raise ValueError(
+            f"{who}: the predictions have shape {tuple(pred.shape)} and the targets "
+            f"{tuple(targ.shape)}: they must match and not be empty (e.g. targ.view(-1))."
+        )
 
 
 def check_rows(split: str, xs: tuple[Tensor, ...], y: Tensor) -> None:
@@ -293,76 +398,6 @@ def sched_factory(sched: object) -> Callable | None:
             f"{type(sched).__name__}: fit builds the scheduler itself, for its number of steps."
         )
     return sched
-
-
-def date_column(col: pd.Series, field: str, who: str) -> pd.Series:
-    """The column `field` as naive datetimes, or an error: numbers are not read as dates (pandas
-    would take Unix seconds for nanoseconds, 1997 for 1970), time zones are not dropped silently,
-    and missing or unparseable values are named with an example."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        raise TypeError(
-            f"{who}: column {field!r} holds numbers ({col.dtype}, e.g. {col.iloc[0]!r}), not "
-            f"dates. Unix timestamps (MovieLens' are seconds) must say their unit: "
-            f"df[{field!r}] = pd.to_datetime(df[{field!r}], unit='s')."
-        )
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        raise ValueError(
-            f"{who}: column {field!r} has the time zone {col.dt.tz}; the date features are "
-            f"calendar days, so say which: df[{field!r}] = df[{field!r}].dt.tz_convert(None) "
-            "(UTC) or .dt.tz_localize(None) (local time)."
-        )
-    d = pd.to_datetime(col, errors="coerce")
-    bad = col[d.isna()]
-    if len(bad):
-        raise ValueError(
-            f"{who}: column {field!r} has {len(bad)} missing or non-date "
-            f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first."
-        )
-    return d
-
-
-def category_codes(x_cat: Tensor, sizes: Sequence[int], training: bool, who: str) -> None:
-    """Categorical inputs `(bs, len(sizes))` of integer codes, column `i` in `[0, sizes[i])`
-    (checked on the CPU, where it costs no device sync), and, in training with batch norm, more
-    than one row (one row has no batch statistics)."""
-    if not isinstance(x_cat, Tensor) or x_cat.is_floating_point() or x_cat.dtype == torch.bool:
-        kind = x_cat.dtype if isinstance(x_cat, Tensor) else type(x_cat).__name__
-        raise TypeError(
-            f"{who}: the categorical codes must be an integer tensor, got {kind}: encode them "
-            "as whole numbers (e.g. .astype('int64')), not floats."
-        )
-    if x_cat.dim() != 2 or x_cat.shape[1] != len(sizes):
-        raise ValueError(
-            f"{who}: the categorical codes must have shape (rows, {len(sizes)}), one column per "
-            f"embedding, got {tuple(x_cat.shape)}."
-        )
-    if training and len(x_cat) == 1:
-        raise ValueError(
-            f"{who}: a training batch of one row: batch norm cannot normalise a single row. "
-            "Build the data with DeviceData(..., drop_last=True) or a bs that leaves no "
-            "last batch of one."
-        )
-    if x_cat.device.type == "cpu" and len(x_cat):
-        lo, hi = x_cat.min(0).values, x_cat.max(0).values
-        for i, n in enumerate(sizes):
-            if lo[i] < 0 or hi[i] >= n:
-                raise ValueError(
-                    f"{who}: categorical column {i} has codes from {int(lo[i])} to {int(hi[i])}, "
-                    f"but its embedding has {n} rows (codes 0..{n - 1}): encode with the same "
-                    "processor as the training data, or give the embedding more rows."
-                )
-
-
-def no_missing(df: pd.DataFrame, columns: Sequence[str], who: str) -> None:
-    """An error naming the first of `columns` with missing values (NaN, None, NaT) and how many:
-    for the event helpers a missing flag is neither an event nor its absence."""
-    for c in columns:
-        if (n := int(df[c].isna().sum())) > 0:
-            raise ValueError(
-                f"{who}: column {c!r} has {n:,} missing value(s), the first in row "
-                f"{df.index[df[c].isna().to_numpy()][0]!r}: fill them first, e.g. "
-                f"df[{c!r}].fillna(0) for a flag, or drop those rows."
-            )
 
 
 def unique_labels(labels: Sequence[object]) -> list[str]:

@@ -152,7 +152,7 @@ def test_rolling_count_matches_pandas_rolling_on_complete_days():
 def test_emb_size_rule():
     assert [emb_size(n) for n in (1, 3, 8, 13, 53, 1116)] == [1, 2, 4, 7, 27, 50]
     for bad in (0, -3):
-        with pytest.raises(ValueError, match=f"at least 1, got {bad}"):
+        with pytest.raises(ValueError, match=f"at least 1, got cardinality={bad}"):
             emb_size(bad)
 
 

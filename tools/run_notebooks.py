@@ -27,6 +27,26 @@ from course_utils.data import atomic_write
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
+class NotANotebook(ValueError):
+    """The file is not a notebook nbformat can read (not JSON, or JSON of another shape)."""
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at `path`, validated; `NotANotebook` (one line, with the fix) if it is not
+    one: nbformat's own errors range from a JSON message to a TypeError from deep inside."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as e:  # noqa: BLE001  (whatever nbformat raises, the file is the problem)
+        lines = str(e).strip().splitlines()
+        why = lines[0][:200] if lines else type(e).__name__
+        raise NotANotebook(
+            f"it is not a valid notebook ({why}): take it again from git "
+            "(git checkout -- FILE) or from the course's notebooks/."
+        ) from None
+    return nb
+
+
 def run(
     path: Path,
     timeout: int = 900,
@@ -39,10 +59,10 @@ def run(
     The kernel gets this process's environment with `COURSE_DEVICE=cpu` (committed outputs come
     from a CPU run) and `PYTHONHASHSEED=0` unless set, then `env` on top. `on_start(pid)` is
     called with the kernel's process id once it is ready (`tools.bench notebooks` watches its
-    memory). Raises nbclient's `CellExecutionError` (a cell failed), `DeadKernelError` (the
+    memory). Raises `NotANotebook` (the file is not one), nbclient's `CellExecutionError` (a cell failed), `DeadKernelError` (the
     kernel died, e.g. killed for memory) or `CellTimeoutError` (a cell ran past `timeout` s).
     """
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -129,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                 "killed for lack of memory: close other notebooks or use a smaller data set.",
                 flush=True,
             )
+            return 1
+        except NotANotebook as e:
+            print(f"  FAILED, {p} left unchanged: {e}", flush=True)
             return 1
         except CellTimeoutError:
             print(

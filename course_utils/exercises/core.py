@@ -9,6 +9,7 @@ the end. Reference solutions are in the repository's `solutions/` folder: try fi
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import random
 import signal
@@ -31,41 +32,71 @@ TIME_LIMIT = 30.0  # seconds per check: a student's endless loop must not hang t
 
 
 class _TimeUp(BaseException):  # not an Exception: the student's `except Exception` can't eat it
-    pass
+    """The check ran out of time; `args[0]` is True when the function could not be stopped."""
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (SIGALRM, on the main thread of a Unix process, which
-    is where a notebook runs its cells; elsewhere the block runs without a limit)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or seconds <= 0:
-        yield
-        return
+def _time_limited(call: Callable[[], None], seconds: float) -> None:
+    """`call()`, interrupted after `seconds` by `_TimeUp`.
 
-    def ring(*_: object) -> None:
-        raise _TimeUp
+    On the main thread of a Unix process (where a notebook runs its cells) SIGALRM interrupts
+    it, even inside a long C call. Elsewhere (a thread: signals reach only the main one) it runs
+    in a worker thread, and a `_TimeUp` raised there asynchronously stops it at its next Python
+    instruction; one stuck in a C call cannot be stopped, and `_TimeUp(True)` says so.
+    """
+    if seconds <= 0:
+        call()
+    elif hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
 
-    old = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        def ring(*_: object) -> None:
+            raise _TimeUp(False)
+
+        old = signal.signal(signal.SIGALRM, ring)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            call()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+    else:
+        _in_worker(call, seconds)
+
+
+def _in_worker(call: Callable[[], None], seconds: float) -> None:
+    """`call()` in a daemon thread, joined for `seconds`; its exception is raised here."""
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as e:  # noqa: BLE001  (handed to the caller's thread)
+            raised.append(e)
+
+    worker = threading.Thread(target=target, name="exercise-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        set_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        set_exc(ctypes.c_ulong(worker.ident), ctypes.py_object(_TimeUp))
+        worker.join(1.0)
+        raise _TimeUp(worker.is_alive())
+    if raised:
+        raise raised[0]
 
 
 @contextmanager
 def _session_kept() -> Iterator[None]:
     """Whatever the student's function does to the session (autograd mode, the random states of
-    Python, NumPy and torch, torch's threads), it is as before afterwards."""
-    grad, threads = torch.is_grad_enabled(), torch.get_num_threads()
+    Python, NumPy and torch, torch's threads and default dtype), it is as before afterwards."""
+    grad = torch.is_grad_enabled()
+    threads = torch.get_num_threads()
+    dtype = torch.get_default_dtype()
     py, npy, tch = random.getstate(), np.random.get_state(), torch.get_rng_state()  # noqa: NPY002
     try:
         yield
     finally:
         torch.set_grad_enabled(grad)
         torch.set_num_threads(threads)
+        torch.set_default_dtype(dtype)
         random.setstate(py)
         np.random.set_state(npy)  # noqa: NPY002
         torch.set_rng_state(tch)
@@ -90,8 +121,8 @@ def checker(ok: str) -> Callable[[Callable], Callable[[Callable], None]]:
                 )
                 return
             try:
-                with _session_kept(), _time_limit(TIME_LIMIT):
-                    test(fn)
+                with _session_kept():
+                    _time_limited(functools.partial(test, fn), TIME_LIMIT)
             except NotImplementedError:
                 print(
                     f"○ {name}: not attempted yet. Write it in the cell above, run that "
@@ -99,10 +130,16 @@ def checker(ok: str) -> Callable[[Callable], Callable[[Callable], None]]:
                 )
             except Wrong as e:
                 print(f"✗ {name}: {e}")
-            except _TimeUp:
+            except _TimeUp as e:
+                stuck = bool(e.args and e.args[0])
                 print(
-                    f"✗ {name}: your function ran for more than {TIME_LIMIT:g} s and was "
-                    "stopped: is there a loop that never ends?"
+                    f"✗ {name}: your function ran for more than {TIME_LIMIT:g} s and "
+                    + (
+                        "could not be stopped (it is still running: restart the kernel)"
+                        if stuck
+                        else "was stopped"
+                    )
+                    + ": is there a loop that never ends?"
                 )
             except SystemExit:
                 print(f"✗ {name}: your function called sys.exit() (or exit()): return a value.")
@@ -125,11 +162,13 @@ def as_answer(x: object, shape: Sequence[int], hint: str = "") -> Tensor:  # the
             f"your function returned {kind}, not numbers: return a tensor, an array or a list "
             "(e.g. list(...) of a generator). " + hint
         )
+    if isinstance(x, list | tuple):  # tensors in a list may require grad or sit on a GPU
+        x = [v.detach().cpu() if isinstance(v, Tensor) else v for v in x]
     try:
         t = torch.as_tensor(
             np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=float)
         )
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RuntimeError) as e:
         raise Wrong(
             f"your function returned a {type(x).__name__} that is not numbers ({e})."
         ) from None
@@ -204,7 +243,8 @@ def check_prediction(
         right = guess.strip().lower() == str(actual).lower()
         shown = repr(str(actual))
     else:
-        if isinstance(guess, bool) or not isinstance(guess, int | float | np.integer | np.floating):
+        number = isinstance(guess, int | float | np.integer | np.floating)
+        if isinstance(guess, bool) or not number or not np.isfinite(guess):
             print(f"✗ {name}: write your prediction as a number, got {guess!r}.")
             return
         right = abs(float(guess) - float(actual)) <= rel_tol * abs(float(actual))
