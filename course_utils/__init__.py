@@ -8,6 +8,7 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     device     get_device, set_threads, set_seed, fused_ok
     files      atomic_write, save_model, load_model, model_path
     checks     the guard rails every public function shares (inputs, numbers, environment)
+    table_checks the guard rails for tables: frames, columns, dates, codes, event flags
     collab     lesson 1: ids, the collaborative-filtering models, training
     recommend  lesson 1: recommendations, popularity fallback, a new user's row
     interpret  lesson 2: cosine neighbours, genre correlations
