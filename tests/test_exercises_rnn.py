@@ -8,8 +8,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from course_utils.char_models import CharStatefulRnn
 from course_utils.exercises import rnn as ex
-from course_utils.text import CharStatefulRnn
 from solutions import lesson6_rnn as sol
 
 
@@ -106,6 +106,16 @@ def test_clip_reading(capsys):
     assert "✗" in capsys.readouterr().out
     ex.check_clip_reading(..., runs)
     assert "not attempted" in capsys.readouterr().out
+
+
+def test_clip_reading_over_seeds(capsys):
+    def run(*norms):
+        return (torch.tensor(norms), torch.zeros(len(norms)))
+
+    runs = {"no clipping": [run(1.0, 2.0), run(1.0, 3.0)], "clip = 1.0": [run(4.0), run(1.0)]}
+    ex.check_clip_reading("smaller", runs)  # the largest over all seeds: 3 against 4
+    out = capsys.readouterr().out
+    assert "✓" in out and "3.0 without clipping, 4.0 with" in out
 
 
 def test_reference_model_has_dropout():

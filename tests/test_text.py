@@ -10,22 +10,25 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.device import set_seed
-from course_utils.device_data import DeviceData
-from course_utils.learner import fit
-from course_utils.text import (
+from course_utils.char_models import (
     Char3Model,
     CharLoopConcatModel,
     CharLoopModel,
     CharRnn,
     CharSeqRnn,
     CharStatefulRnn,
+    identity_init,
+    mean_sd,
+)
+from course_utils.device import set_seed
+from course_utils.device_data import DeviceData
+from course_utils.learner import fit
+from course_utils.text import (
     Vocab,
     batchify,
     char_windows,
     get_next,
     get_next_n,
-    identity_init,
     load_char_model,
     sample_text,
     save_char_model,
@@ -185,6 +188,17 @@ def test_identity_init_touches_only_the_layer_asked_for():
     assert torch.equal(rnn.weight_hh_l1, before)
     identity_init(rnn, 1)
     assert torch.equal(rnn.weight_hh_l1, torch.eye(6))
+
+
+def test_mean_sd_is_the_sample_standard_deviation():
+    assert mean_sd(torch.tensor([1.0, 2.0, 3.0])) == "2.000 ± 1.000"
+
+
+def test_models_live_in_char_models_and_the_data_side_in_text():
+    from course_utils import char_models, text
+
+    assert "CharStatefulRnn" in char_models.__all__ and "CharStatefulRnn" not in text.__all__
+    assert "sample_text" in text.__all__ and "fit_seeds" in char_models.__all__
 
 
 def test_stateful_gru_learns_a_repeating_text_with_fit(vocab):

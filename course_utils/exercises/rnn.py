@@ -159,7 +159,7 @@ def check_position_one(
 def check_next_probs(fn: Callable) -> None:
     """`fn(model, x)`: next-character probabilities from a model with dropout; must not depend on
     the dropout draw (a forgotten `model.eval()`)."""
-    from course_utils.text import CharStatefulRnn
+    from course_utils.char_models import CharStatefulRnn
 
     torch.manual_seed(7)
     model = CharStatefulRnn(11, 4, 8, cell="gru", dropout=0.5)
@@ -181,17 +181,25 @@ def check_next_probs(fn: Callable) -> None:
     compare(first, want, "One distribution (bs, vocab) per row.")
 
 
+def _largest_norm(run: object) -> float:
+    """The largest gradient norm of one run `(norms, losses)` or of a list of them (seeds)."""
+    per_seed = [run] if isinstance(run, tuple) else list(run)
+    return max(float(torch.as_tensor(norms).max()) for norms, _ in per_seed)
+
+
 def check_clip_reading(answer: object, runs: dict) -> None:
-    """Interpretation: is the unclipped run's largest gradient norm larger or smaller than the
-    clipped run's? `runs` maps the run's name to (gradient norms, losses)."""
+    """Interpretation: is the unclipped runs' largest gradient norm (before clipping) larger or
+    smaller than the clipped runs'? `runs` maps the run's name to `(gradient norms, losses)`, or
+    to a list of them, one per seed; the largest over all seeds and steps is compared."""
     if answer is None or answer is Ellipsis:
         print('○ clip_reading: not attempted yet. Write "larger" or "smaller".')
         return
-    (n_none, _), (n_clip, _) = runs["no clipping"], runs["clip = 1.0"]
-    truth = "larger" if n_none.max() > n_clip.max() else "smaller"
+    n_none, n_clip = _largest_norm(runs["no clipping"]), _largest_norm(runs["clip = 1.0"])
+    truth = "larger" if n_none > n_clip else "smaller"
     why = (
-        f"largest norms: {n_none.max():.1f} without clipping, {n_clip.max():.1f} with. The "
-        "clipped run's steps are capped, so it never jumps to where the gradients explode."
+        f"largest norms: {n_none:.1f} without clipping, {n_clip:.1f} with (before clipping). "
+        "Clipping does not stop large gradients, it caps the step they cause: the clipped runs "
+        "stay where the gradients are moderate, the unclipped ones jump to where they explode."
     )
     if not isinstance(answer, str) or answer.strip().lower() not in ("larger", "smaller"):
         print(f'✗ clip_reading: answer "larger" or "smaller"; got {answer!r}.')

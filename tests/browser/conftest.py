@@ -133,9 +133,9 @@ def char_model() -> Path:
     import torch
 
     from course_utils import DeviceData, fit, model_path, set_seed
+    from course_utils.char_models import CharStatefulRnn
     from course_utils.data import load_nietzsche
     from course_utils.text import (
-        CharStatefulRnn,
         Vocab,
         batchify,
         load_char_model,

@@ -19,8 +19,9 @@ import time
 import torch
 
 import course_utils as cu
+from course_utils.char_models import CharStatefulRnn
 from course_utils.device import fused_ok
-from course_utils.text import CharStatefulRnn, Vocab, batchify, seq_nll_loss, split_text
+from course_utils.text import Vocab, batchify, seq_nll_loss, split_text
 from tools.bench.common import sync
 
 # A wider GRU than the notebook's (256): on a 2-core CPU, 5 minutes are about 10 epochs of it.

@@ -20,10 +20,11 @@ import torch
 from torch import Tensor, nn
 
 import course_utils as cu
+from course_utils.char_models import CharStatefulRnn
 from course_utils.collab import EmbeddingDotBias, l2_loss
 from course_utils.device import fused_ok
 from course_utils.history import LossLog
-from course_utils.text import CharStatefulRnn, Vocab, batchify, seq_nll_loss, split_text
+from course_utils.text import Vocab, batchify, seq_nll_loss, split_text
 from tools.bench.common import ml100k_rows, now, print_table
 
 PHASES = ("batch", "forward", "backward", "optimizer", "schedule", "bookkeeping")
