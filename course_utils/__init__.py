@@ -12,10 +12,11 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     collab     lesson 1: ids, the collaborative-filtering models, training
     recommend  lesson 1: recommendations, popularity fallback, a new user's row
     interpret  lesson 2: cosine neighbours, genre correlations
-    optim      lesson 6: SGD, momentum, Adagrad, RMSProp, Adam, AdamW written out
-    line_fit   lesson 6: the line-fitting problem, its loss surface, optimizer paths
-    text       lesson 6: characters to tensors, the char-RNN models, sampling
-    tabular    Rossmann: joins, date features, MixedInputModel, exp_rmspe
+    optim      lesson 4: SGD, momentum, Adagrad, RMSProp, Adam, AdamW written out
+    line_fit   lesson 4: the line-fitting problem, its loss surface, optimizer paths
+    text       lessons 5-6: characters to tensors, the sequence loss, sampling, saving
+    char_models lessons 5-6: the char-RNN models, identity_init, fit_seeds and mean_sd
+    tabular    lesson 3: joins, date features, MixedInputModel, exp_rmspe
     widgets    the interactive explorers, label placement
     animation  the SGD animation's player: first frame visible, no CDN
     workspace  the students' own copies in my-notebooks/ (`make lab`, `make refresh`)

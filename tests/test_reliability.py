@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_utils.data as cdata
-from course_utils import checks, device, files, optim, schedules, tabular, text
+from course_utils import char_models, checks, device, files, optim, schedules, tabular, text
 from course_utils.collab import (
     EmbeddingDotBias,
     UnknownIdError,
@@ -670,7 +670,7 @@ def test_text_windows_too_short_and_empty_start():
     with pytest.raises(ValueError, match="no window of 8"):
         text.seq_windows(VOCAB.encode("hel"), 8)
     with pytest.raises(ValueError, match="at least one character"):
-        text.get_next_n(text.CharRnn(len(VOCAB), 4, 8), "", 3, VOCAB)
+        text.get_next_n(char_models.CharRnn(len(VOCAB), 4, 8), "", 3, VOCAB)
 
 
 # --------------------------------------------------------------------------- tabular, optim
