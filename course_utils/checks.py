@@ -23,6 +23,7 @@ from course_utils.table_checks import (
     column_names,
     continuous_inputs,
     date_column,
+    distinct_ids,
     event_flags,
     frame,
     no_missing,
@@ -46,6 +47,7 @@ __all__ = [
     "check_setup",
     "category_codes",
     "date_column",
+    "distinct_ids",
     "no_missing",
     "matching_shapes",
     "metric_names",
@@ -56,6 +58,7 @@ __all__ = [
     "env_flag",
     "env_int",
     "real_number",
+    "row_indices",
     "unique_labels",
     "to_tensor",
     "whole_number",
@@ -248,6 +251,17 @@ def to_tensor(x: Tensor | np.ndarray | pd.Series | Sequence, what: str = "data")
     if x.dim() == 0:
         raise ValueError(f"The {what} is a single number; it needs one row per example.")
     return x
+
+
+def row_indices(idx: object, n: int, name: str, who: str) -> np.ndarray:
+    """`idx` (a number, list, array or tensor) as int64 rows of a table of `n` rows: -1 would
+    silently be the last row, 2.5 or a row past the end a raw IndexError naming neither."""
+    arr = np.atleast_1d(idx.detach().cpu().numpy() if isinstance(idx, Tensor) else np.asarray(idx))
+    if arr.size and (arr.dtype.kind not in "iu" or arr.min() < 0 or arr.max() >= n):
+        raise IndexError(
+            f"{who}: {name} must be whole numbers in 0..{n - 1}, got {arr.ravel()[:5].tolist()}."
+        )
+    return arr.astype(np.int64)
 
 
 def matching_shapes(pred: Tensor, targ: Tensor, who: str) -> None:

@@ -14,7 +14,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.checks import to_tensor
+from course_utils.checks import (
+    distinct_ids,
+    matching_shapes,
+    real_number,
+    row_indices,
+    to_tensor,
+    value_range,
+    whole_number,
+)
 from course_utils.data import check_columns
 from course_utils.device import fused_ok
 from course_utils.device_data import DeviceData
@@ -63,7 +71,7 @@ class IdMap:
         193,609 for 9,724 movies): an embedding table indexed by raw id would need 193,610 rows,
         most never used, so each id gets the next free row instead."""
         self.name = name
-        self.ids = np.unique(np.asarray(ids))  # sorted distinct ids: row i holds ids[i]
+        self.ids = distinct_ids(ids, name, "IdMap")  # sorted distinct ids: row i holds ids[i]
         if len(self.ids) == 0:
             raise ValueError(f"IdMap needs at least one {name} id.")
         self.index = {o: i for i, o in enumerate(self.ids.tolist())}
@@ -104,7 +112,7 @@ class IdMap:
 
     def decode(self, idx: Iterable | int) -> np.ndarray:
         """The raw ids of indices `idx`."""
-        return self.ids[np.atleast_1d(np.asarray(idx))]
+        return self.ids[row_indices(idx, len(self), "the indices (its rows)", "IdMap.decode")]
 
 
 # --------------------------------------------------------------------------- data
@@ -115,6 +123,8 @@ def top_crosstab(ratings: pd.DataFrame, n_users: int = 15, n_movies: int = 15) -
     NaN where unrated: the table `excel/collab_filter.xlsx` starts from. Ties in the counts go
     to the smaller id, so the table is the same on every machine."""
     check_columns(ratings, ["userId", "movieId", "rating"], "ratings table")
+    n_users = whole_number(n_users, "n_users", example="15")
+    n_movies = whole_number(n_movies, "n_movies", example="15")
 
     def top(col: str, n: int) -> np.ndarray:  # the n ids with the most ratings
         counts = ratings.groupby(col)["rating"].count().reset_index()
@@ -132,8 +142,10 @@ def split_ratings(
     ratings: pd.DataFrame, valid_pct: float = 0.2, seed: int = 42
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded random split into `(train, valid)` rows, `valid_pct` of them for validation."""
-    if not 0 < valid_pct < 1:
-        raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}.")
+    real_number(valid_pct, "valid_pct", 0, 1, low_open=True, high_open=True, example="0.2")
+    if len(ratings) < 2:  # one to train on, one to validate
+        got = "an empty table" if len(ratings) == 0 else "1 rating"
+        raise ValueError(f"split_ratings needs at least 2 ratings, got {got}.")
     idx = np.random.default_rng(seed).permutation(len(ratings))
     n_valid = int(round(len(ratings) * valid_pct))
     return ratings.iloc[idx[n_valid:]], ratings.iloc[idx[:n_valid]]
@@ -199,6 +211,13 @@ def _embedding(n: int, dim: int, std: float = 0.01) -> nn.Embedding:
     return e
 
 
+def _check_sizes(n_users: int, n_movies: int, n_factors: int) -> None:
+    """The table sizes of a model whole numbers: else torch's error, which names none."""
+    whole_number(n_users, "n_users", example="len(users)")
+    whole_number(n_movies, "n_movies", example="len(movies)")
+    whole_number(n_factors, "n_factors", example="50")
+
+
 def _penalty(u: Tensor, m: Tensor) -> Tensor:  # for l2_loss: batch mean of |u|² + |m|²
     return (u.pow(2).sum(1) + m.pow(2).sum(1)).mean()
 
@@ -214,6 +233,7 @@ class EmbeddingDot(nn.Module):
 
     def __init__(self, n_users: int, n_movies: int, n_factors: int = 50) -> None:
         super().__init__()
+        _check_sizes(n_users, n_movies, n_factors)
         self.user_factors = _embedding(n_users, n_factors)  # (n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)  # (n_movies, n_factors)
 
@@ -239,11 +259,12 @@ class EmbeddingDotBias(nn.Module):
         y_range: tuple[float, float] | None = (0.0, 5.5),
     ) -> None:
         super().__init__()
+        _check_sizes(n_users, n_movies, n_factors)
         self.user_factors = _embedding(n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)
         self.user_bias = _embedding(n_users, 1, std=0)  # (n_users, 1)
         self.movie_bias = _embedding(n_movies, 1, std=0)  # (n_movies, 1)
-        self.y_range = y_range
+        self.y_range = value_range(y_range, "y_range")
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
@@ -269,6 +290,10 @@ class EmbeddingNet(nn.Module):
         y_range: tuple[float, float] = (0.0, 5.5),
     ) -> None:
         super().__init__()
+        _check_sizes(n_users, n_movies, n_factors)
+        whole_number(n_hidden, "n_hidden", example="10")
+        real_number(p1, "p1 (a dropout probability)", 0, 1, high_open=True, example="0.05")
+        real_number(p2, "p2 (a dropout probability)", 0, 1, high_open=True, example="0.5")
         self.user_factors = _embedding(n_users, n_factors)
         self.movie_factors = _embedding(n_movies, n_factors)
         self.layers = nn.Sequential(
@@ -278,7 +303,7 @@ class EmbeddingNet(nn.Module):
             nn.Dropout(p2),
             nn.Linear(n_hidden, 1),
         )
-        self.y_range = y_range
+        self.y_range = value_range(y_range, "y_range")
 
     def forward(self, users: Tensor, movies: Tensor) -> Tensor:
         u, m = self.user_factors(users), self.movie_factors(movies)  # (bs, n_factors)
@@ -304,6 +329,7 @@ def l2_loss(
     Volinsky, 2009). With Adam it is L2 inside the adaptive step (coupled), not AdamW's
     decoupled decay: lesson6-sgd compares the two.
     """
+    l2 = real_number(l2, "l2", 0, None, example="1e-4")
 
     def loss(out: Tensor, target: Tensor) -> Tensor:
         value = base(out, target)
@@ -320,6 +346,7 @@ def l2_loss(
 
 def rmse(out: Tensor, target: Tensor) -> Tensor:
     """Root mean squared error, a `fit` metric (same units as the ratings)."""
+    matching_shapes(out, target, "rmse")
     return F.mse_loss(out, target).sqrt()
 
 
@@ -355,6 +382,10 @@ def train_collab(
     `eps=1e-4`, not PyTorch's 1e-8: Adam divides each step by sqrt(mean squared gradient) + eps,
     and for a movie with few ratings that mean is tiny, so a small eps makes its row take huge
     steps. `fused`: the same update in one pass where the device can."""
+    lr = real_number(lr, "lr", 0, None, low_open=True, example="5e-3")
+    l2 = real_number(l2, "l2", 0, None, example="1e-4")
+    wd = real_number(wd, "wd (weight decay)", 0, None, example="0.1")
+    eps = real_number(eps, "eps", 0, None, low_open=True, example="1e-4")
     _check_ids_fit(model, data)
     opt = torch.optim.AdamW(
         model.parameters(),

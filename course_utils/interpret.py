@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from course_utils.checks import whole_number
 from course_utils.data import check_columns
 
 __all__ = ["cosine_neighbours", "genre_correlations"]
@@ -21,6 +22,8 @@ def cosine_neighbours(
     """Rows of `vectors` (n, d) most similar to row `i` by cosine (`i` itself left out):
     `(indices, similarities)`."""
     v = torch.as_tensor(vectors, dtype=torch.float32)
+    i = whole_number(i, "i (the row)", minimum=0, example="3")
+    k = whole_number(k, "k", example="10")
     if not 0 <= i < len(v):
         raise IndexError(f"Row {i} is out of range: the vectors have {len(v)} rows.")
     sims = F.cosine_similarity(v, v[i : i + 1], dim=1)  # (n,)
@@ -37,6 +40,7 @@ def genre_correlations(
     `movies`: a table with movieId and `|`-separated `genres`. Genres with fewer than
     `min_movies` of the scored movies are left out. Rows: genres; columns: those of `scores`."""
     check_columns(movies, ["movieId", "genres"], "movies table")
+    min_movies = whole_number(min_movies, "min_movies", minimum=0, example="30")
     unknown = scores.index.difference(movies["movieId"])
     if len(unknown):
         raise ValueError(

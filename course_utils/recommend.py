@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.checks import to_tensor
+from course_utils.checks import finite_values, real_number, row_indices, to_tensor, whole_number
 from course_utils.collab import IdMap
 from course_utils.data import check_columns
 from course_utils.learner import predict, sigmoid_range
@@ -30,7 +30,7 @@ def recommend(
     user_id: int,
     users: IdMap,
     movies: IdMap,
-    exclude: Iterable[int] = (),
+    exclude: Iterable[int] | None = (),
     n: int = 10,
     candidates: Sequence[int] | None = None,
 ) -> pd.DataFrame:
@@ -38,6 +38,8 @@ def recommend(
 
     Scores every movie training has seen (or `candidates`) except those in `exclude` (the
     ones the user already rated). An id training never saw raises `UnknownIdError`."""
+    n = whole_number(n, "n", example="10")
+    exclude = () if exclude is None else exclude
     u = int(users.encode(user_id, trained_only=True)[0])
     cand = movies.ids if candidates is None else np.asarray(candidates)
     if candidates is None and movies.trained is not None:  # only movies training has seen
@@ -57,6 +59,10 @@ def popularity_fallback(
     Movies with at least `min_ratings` ratings ranked by the damped mean `(sum + prior *
     global_mean) / (count + prior)`. Columns movieId, n_ratings, mean, score."""
     check_columns(ratings, ["movieId", "rating"], "ratings table")
+    finite_values(ratings["rating"], "the rating column", "popularity_fallback")
+    n = whole_number(n, "n", example="10")
+    min_ratings = whole_number(min_ratings, "min_ratings", minimum=0, example="50")
+    prior = real_number(prior, "prior", 0, None, example="20")
     g = ratings.groupby("movieId")["rating"].agg(["count", "sum", "mean"])
     mu = float(ratings["rating"].mean())
     g["score"] = (g["sum"] + prior * mu) / (g["count"] + prior)
@@ -91,7 +97,16 @@ def fit_new_user(
     movie tables are only read, never changed: the other users' predictions stay as they were.
     `movie_idx`: int64 `(k,)` rows of the rated movies; `ratings`: `(k,)`. Returns
     `(user_row, user_bias)`; predict with `new_user_predict`."""
+    if not hasattr(model, "movie_bias"):
+        raise TypeError(f"fit_new_user needs an EmbeddingDotBias, got {type(model).__name__}.")
+    n_movies = model.movie_factors.num_embeddings
+    rows = "movie_idx (rows of movie_factors: movies.encode(ids))"
+    movie_idx = torch.from_numpy(row_indices(movie_idx, n_movies, rows, "fit_new_user"))
     target = to_tensor(ratings, "ratings").float()
+    finite_values(target, "ratings", "fit_new_user")
+    steps = whole_number(steps, "steps", example="200")
+    lr = real_number(lr, "lr", 0, None, low_open=True, example="0.05")
+    l2 = real_number(l2, "l2", 0, None, example="0.07")
     if movie_idx.shape != target.shape or movie_idx.ndim != 1 or len(movie_idx) == 0:
         raise ValueError(
             f"fit_new_user needs as many movie rows as ratings, got {tuple(movie_idx.shape)} "

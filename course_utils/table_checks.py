@@ -4,6 +4,7 @@ them, so every public function reaches all guard rails through one module."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "column_names",
     "continuous_inputs",
     "date_column",
+    "distinct_ids",
     "event_flags",
     "frame",
     "no_missing",
@@ -71,6 +73,31 @@ def date_column(col: pd.Series, field: str, who: str) -> pd.Series:
             f"value(s), e.g. {bad.iloc[0]!r}: fix or drop those rows first."
         )
     return d
+
+
+def _kind(value: object) -> str:
+    """What an id is: "text", "number" (NumPy's too) or its type's name."""
+    if isinstance(value, str):  # np.str_ too
+        return "text"
+    return "number" if isinstance(value, numbers.Number) else type(value).__name__
+
+
+def distinct_ids(ids: object, name: str, who: str) -> np.ndarray:
+    """The distinct `ids` in sorted order (`np.unique`); a missing id, or numbers mixed with
+    text, is an error: NaN would become an id of its own, and `[1, "1", 2]` (NumPy turns it
+    into text) would merge the user 1 with the user "1" without a word."""
+    arr = np.asarray(ids)
+    if bool(pd.isna(arr).any()):
+        raise ValueError(f"{who}: the {name} ids have missing values (NaN, None): drop those rows.")
+    if arr.dtype.kind in "OUS":  # text, or Python objects: perhaps of several kinds
+        values = np.asarray(ids, dtype=object).ravel().tolist()
+        kinds = {_kind(v) for v in values}
+        if len(kinds) > 1:
+            raise TypeError(
+                f"{who}: the {name} ids mix {' and '.join(sorted(kinds))} (e.g. {values[:3]}): "
+                "make them all whole numbers (ids.astype(int)) or all text."
+            )
+    return np.unique(arr)
 
 
 def event_flags(col: pd.Series, who: str) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -271,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     download = args.command == "fetch"
     names = args.names if download else list(DATASETS)
-    print("Searched, in order:", ", ".join(str(p) for p in search_dirs()))
+    try:  # a COURSE_DATA that is a file is an error for the whole command, not a traceback
+        print("Searched, in order:", ", ".join(str(p) for p in search_dirs()))
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     status = 0
     for name in names:
         try:

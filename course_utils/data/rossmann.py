@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from course_utils.checks import column_names, date_column, finite_values, frame
 from course_utils.data import rossmann_sim
 from course_utils.data.errors import DataError, check_columns
 from course_utils.data.fetch import candidate_folders, data_dir, find_dataset
@@ -150,6 +151,7 @@ def load_rossmann(
             (`find_dataset`); `False` reads `path` as is (tiny test fixtures).
         verbose: say when the simulator runs.
     """
+    _check_train_choice(train, sim_params)
     if verify:
         folder = find_dataset("rossmann", path)
     else:
@@ -198,6 +200,24 @@ def load_rossmann(
     )
 
 
+def _check_train_choice(train: object, sim_params: object) -> None:
+    """`train` one of the three modes or a path, `sim_params` None or a `SimParams`: checked
+    before anything is read (train="Real" would be taken for a file name)."""
+    modes = ("auto", "real", "simulated")
+    if not isinstance(train, str | os.PathLike):
+        raise TypeError(f"train must be 'auto', 'real', 'simulated' or a file path, got {train!r}.")
+    if isinstance(train, str) and train not in modes and not Path(train).exists():
+        raise ValueError(
+            f"train={train!r} is neither 'auto', 'real', 'simulated' (lower case) nor a file "
+            "that exists."
+        )
+    if sim_params is not None and not isinstance(sim_params, rossmann_sim.SimParams):
+        raise TypeError(
+            f"sim_params must be a rossmann_sim.SimParams, got a {type(sim_params).__name__}: "
+            "e.g. SimParams(seed=1)."
+        )
+
+
 # --------------------------------------------------------------------------- store-day gaps
 
 
@@ -217,7 +237,20 @@ def close_gaps(
     that day; 0 where no store says. A `Filled` column marks the added rows. `events`
     needs Store, Date and the 0/1 event columns; returns them sorted by Store, Date.
     """
-    same_day, same_state_day = list(same_day), list(same_state_day)
+    same_day = column_names(same_day, "same_day", "close_gaps", empty_ok=True)
+    same_state_day = column_names(same_state_day, "same_state_day", "close_gaps", empty_ok=True)
+    needed = ["Store", "Date", *same_day, *same_state_day]
+    check_columns(frame(events, "close_gaps", "events"), needed, "events")
+    check_columns(
+        frame(store_states, "close_gaps", "store_states"), ["Store", "State"], "store_states"
+    )
+    events = events.assign(Date=date_column(events["Date"], "Date", "close_gaps"))
+    stateless = np.setdiff1d(events["Store"].unique(), store_states["Store"])
+    if same_state_day and len(stateless):
+        raise ValueError(
+            f"close_gaps: store(s) {stateless[:5].tolist()} have no row in store_states, so "
+            "their holidays cannot be filled: pass the full store_states table."
+        )
     first = events.groupby("Store")["Date"].min()
     end = events["Date"].max()
     lengths = ((end - first).dt.days + 1).to_numpy()
@@ -256,7 +289,20 @@ def save_submission(submission: pd.DataFrame, path: str | os.PathLike | None = N
     Written to a temporary file beside it, then moved into place: a failed write never leaves
     a half-written submission (or destroys the previous one).
     """
-    check_columns(submission, ["Id", "Sales"], "the submission")
+    check_columns(
+        frame(submission, "save_submission", "the submission"), ["Id", "Sales"], "the submission"
+    )
+    sales = finite_values(submission["Sales"], "the Sales column", "save_submission")
+    if (sales < 0).any():
+        raise ValueError(
+            "save_submission: Sales has negative values: the model predicts log(Sales); undo it "
+            "with np.exp (np.expm1 if you used log1p)."
+        )
+    twice = submission["Id"][submission["Id"].duplicated()]
+    if len(twice):
+        raise ValueError(
+            f"save_submission: Id {twice.iloc[0]} is there twice: one row per Id of test.csv."
+        )
     path = Path(path) if path is not None else data_dir() / "submission.csv"
     with atomic_write(path) as tmp:
         submission[["Id", "Sales"]].to_csv(tmp, index=False)

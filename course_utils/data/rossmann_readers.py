@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from course_utils.checks import whole_number
 from course_utils.data.errors import DataError, check_columns
 from course_utils.data.rossmann_schema import (
     KAGGLE_TRAIN_ROWS,
@@ -48,6 +49,10 @@ def _read_csv(file: Path, **kwargs) -> pd.DataFrame:
         return pd.read_csv(file, **kwargs)
     except FileNotFoundError:
         raise DataError(f"{file} does not exist.") from None
+    except IsADirectoryError:
+        raise DataError(
+            f"{file} is a folder: pass the CSV file inside it, e.g. {file / 'train.csv'}."
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError) as e:
         raise DataError(f"{file} could not be read as a Kaggle-format CSV: {e}") from None
 
@@ -79,6 +84,31 @@ def _parse_dates(df: pd.DataFrame, file: Path, col: str = "Date") -> pd.Series:
         raise DataError(f"{file}, column {col!r}: dates must look like 2015-07-31 ({e}).") from None
 
 
+def _whole_numbers(df: pd.DataFrame, columns: list[str], file: Path) -> None:
+    """`columns` as int64 in place; a missing, text or fractional value (Sales 5263.5 would
+    be cut to 5263 without a word) is a `DataError`. A header-only file has nothing to check."""
+    for c in columns:
+        x = df[c]
+        if len(df) and (
+            x.isna().any() or not pd.api.types.is_numeric_dtype(x) or (x % 1 != 0).any()
+        ):
+            raise DataError(f"{file}, column {c!r}: expected whole numbers on every row.")
+        df[c] = x.astype("int64")
+
+
+def _known_states(states: Iterable[str]) -> list[str]:
+    """`states` as a sorted list of distinct codes, each one of store_states.csv's (a code
+    nobody uses would otherwise be reported as a missing file, e.g. Rossmann_DE_XX.csv)."""
+    states = sorted(set(states))
+    unknown = [s for s in states if s not in STATE_NAMES and s not in MERGED_STATES]
+    if unknown:
+        raise DataError(
+            f"Unknown state code(s) {unknown}: the codes are those of store_states.csv, e.g. "
+            "'BY', 'HB,NI'."
+        )
+    return states
+
+
 def _state_holiday(df: pd.DataFrame, file: Path) -> pd.Series:
     # Kaggle's StateHoliday mixes 0 and "0" (and 'a', 'b', 'c'); read as text, one kind of "0".
     s = df["StateHoliday"].astype("str").str.strip().replace({"0.0": "0"})
@@ -99,6 +129,10 @@ def read_train(
     Returns Date as datetime64 and StateHoliday as text.
     """
     file = Path(file)
+    if expected_rows is not None:
+        expected_rows = whole_number(
+            expected_rows, "expected_rows", minimum=0, example="None (any number)"
+        )
     df = _read_csv(file, dtype={"StateHoliday": "str"}, low_memory=False)
     _check_header(df, TRAIN_COLUMNS, file)
     if expected_rows is not None and len(df) != expected_rows:
@@ -106,10 +140,8 @@ def read_train(
             f"{file} has {len(df):,} data rows; Kaggle's train.csv has {expected_rows:,}. It is "
             f"truncated or a different file: download it again from {KAGGLE_URL}."
         )
-    for c in ["Store", "DayOfWeek", "Sales", "Customers", "Open", "Promo", "SchoolHoliday"]:
-        if df[c].isna().any() or not pd.api.types.is_numeric_dtype(df[c]):
-            raise DataError(f"{file}, column {c!r}: expected whole numbers on every row.")
-        df[c] = df[c].astype("int64")
+    columns = ["Store", "DayOfWeek", "Sales", "Customers", "Open", "Promo", "SchoolHoliday"]
+    _whole_numbers(df, columns, file)
     for c in ["Open", "Promo", "SchoolHoliday"]:
         _check_values(df, c, (0, 1), file)
     df["StateHoliday"] = _state_holiday(df, file)
@@ -154,8 +186,7 @@ def read_test(file: str | os.PathLike, stores: Iterable[int] | None = None) -> p
     file = Path(file)
     df = _read_csv(file, dtype={"StateHoliday": "str"})
     _check_header(df, TEST_COLUMNS, file)
-    for c in ["Id", "Store", "DayOfWeek", "Promo", "SchoolHoliday"]:
-        df[c] = df[c].astype("int64")
+    _whole_numbers(df, ["Id", "Store", "DayOfWeek", "Promo", "SchoolHoliday"], file)
     df["StateHoliday"] = _state_holiday(df, file)
     df["Date"] = _parse_dates(df, file)
     if stores is not None:
@@ -210,10 +241,12 @@ def _find_extra(folders: list[Path], names: list[str]) -> Path | None:
 
 
 def _locate_extra(
-    folders: Path | list[Path], what: str, folder_layout: str
+    folders: str | os.PathLike | list[Path], what: str, folder_layout: str
 ) -> tuple[list[Path], Path]:
     """The first `<what>.csv` (fast.ai's bundle) or `<what>/` folder in `folders`."""
-    folders = [folders] if isinstance(folders, Path) else folders
+    # one folder (a str too: iterating it would give its letters) or a list of them
+    one = isinstance(folders, str | os.PathLike)
+    folders = [Path(folders)] if one else [Path(f) for f in folders]
     found = _find_extra(folders, [f"{what}.csv", what])
     if found is None:
         raise _extras_missing(what, folders, f"{what}.csv, or {folder_layout}")
@@ -230,7 +263,9 @@ def _extras_missing(what: str, folders: list[Path], layouts: str) -> DataError:
     )
 
 
-def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> pd.DataFrame:
+def read_googletrend(
+    folders: str | os.PathLike | list[Path], states: Iterable[str] = ()
+) -> pd.DataFrame:
     """Google Trends for "Rossmann", in fast.ai's `googletrend.csv` layout: file, week, trend.
 
     Reads `googletrend.csv` (the bundle) or else every `googletrend/Rossmann_DE*.csv` (one
@@ -238,6 +273,7 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
     of `folders` that has either. `states` (codes as in store_states.csv) must all be there,
     as must the national series `Rossmann_DE`.
     """
+    states = _known_states(states)
     folders, found = _locate_extra(
         folders, "googletrend", "a folder googletrend/ with Rossmann_DE*.csv"
     )
@@ -258,7 +294,7 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
             raise _extras_missing("googletrend", folders, f"Rossmann_DE*.csv files in {found}")
         df = pd.concat(parts, ignore_index=True)[["file", "week", "trend"]]
     have = set(df["file"])
-    need = ["Rossmann_DE"] + [f"Rossmann_DE_{base_state(s)}" for s in sorted(set(states))]
+    need = ["Rossmann_DE"] + [f"Rossmann_DE_{base_state(s)}" for s in states]
     missing = [n for n in need if n not in have]
     if missing:
         raise DataError(
@@ -270,13 +306,16 @@ def read_googletrend(folders: Path | list[Path], states: Iterable[str] = ()) -> 
     return df
 
 
-def read_weather(folders: Path | list[Path], states: Iterable[str] = ()) -> pd.DataFrame:
+def read_weather(
+    folders: str | os.PathLike | list[Path], states: Iterable[str] = ()
+) -> pd.DataFrame:
     """Daily weather per state in fast.ai's `weather.csv` layout: `file` (state name), Date, ...
 
     Reads `weather.csv` (the bundle, comma-separated) or else every `weather/*.csv` (one per
     state, ';'-separated, named by `STATE_NAMES`). `states` (codes as in store_states.csv)
     must all have weather. Date is parsed to datetime64.
     """
+    states = _known_states(states)
     folders, found = _locate_extra(
         folders, "weather", "a folder weather/ with one <StateName>.csv per state"
     )

@@ -405,6 +405,10 @@ def simulated_train_csv(
     """
     p = params or SimParams()
     folder = Path(cache_dir) if cache_dir is not None else data_dir() / "rossmann" / "simulated"
+    if folder.exists() and not folder.is_dir():
+        raise DataError(
+            f"cache_dir {folder} is a file, not a folder: pass a folder (it is created if missing)."
+        )
     file = folder / f"train_{p.key()}_{_inputs_hash(store, store_states, googletrend, weather)}.csv"
     if file.is_file():
         return file

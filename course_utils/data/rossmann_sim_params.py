@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from course_utils.checks import real_number, whole_number
+from course_utils.data.errors import check_columns
+
 __all__ = ["SIM_VERSION", "SimParams", "describe_params", "expected_rows", "noise_floor"]
 
 SIM_VERSION = 1  # bump when the simulation code changes what it writes
@@ -105,6 +108,25 @@ class SimParams:
     # --- noise
     noise_sd: float = _p(0.10, "sd of the daily multiplicative noise, log(Sales) ~ +N(0, sd)")
 
+    def __post_init__(self) -> None:
+        """Check the knobs a typo breaks silently (frozen: checks only, nothing assigned): a
+        negative sd or a probability of 1.5 would simulate nonsense without a word."""
+        whole_number(self.seed, "seed", minimum=0, example="42")
+        whole_number(self.gap_stores, "gap_stores", minimum=0, example="180")
+        for name in ("noise_sd", "store_sd", "state_sd", "growth_sd", "basket_sd"):
+            real_number(getattr(self, name), name, 0, None, example="0.1")
+        real_number(self.customer_noise_sd, "customer_noise_sd", 0, None, example="0.04")
+        real_number(self.closure_prob, "closure_prob", 0, 1, example="0.0015")
+        real_number(self.refurb_share, "refurb_share", 0, 1, example="0.05")
+        if pd.Timestamp(self.start) > pd.Timestamp(self.end):
+            raise ValueError(f"SimParams: start {self.start} is after end {self.end}.")
+        for name, n in (("dow_effect", 7), ("dow_effect_type_b", 7), ("month_effect", 12)):
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"SimParams: {name} needs {n} values (one per day or month), got "
+                    f"{len(getattr(self, name))}."
+                )
+
     def key(self) -> str:
         """A short hash of the parameters (part of the cache file name)."""
         text = json.dumps(dataclasses.asdict(self), sort_keys=True) + f"v{SIM_VERSION}"
@@ -114,6 +136,8 @@ class SimParams:
 def describe_params(params: SimParams | None = None) -> pd.DataFrame:
     """The parameters as a table: name, value, meaning."""
     params = params or SimParams()
+    if not isinstance(params, SimParams):
+        raise TypeError(f"describe_params takes a SimParams, got a {type(params).__name__}.")
     return pd.DataFrame(
         [(f.name, getattr(params, f.name), f.metadata["doc"]) for f in dataclasses.fields(params)],
         columns=["parameter", "value", "meaning"],
@@ -127,12 +151,16 @@ def noise_floor(noise_sd: float | SimParams) -> float:
     smallest at c = exp(-3 sd²/2), where it equals 1 - exp(-sd²). Even a model that knew
     every effect exactly could not do better.
     """
-    sd = noise_sd.noise_sd if isinstance(noise_sd, SimParams) else float(noise_sd)
+    if isinstance(noise_sd, SimParams):
+        sd = noise_sd.noise_sd
+    else:
+        sd = real_number(noise_sd, "noise_sd", 0, None, example="0.1")
     return math.sqrt(1 - math.exp(-(sd**2)))
 
 
 def expected_rows(store: pd.DataFrame, params: SimParams) -> int:
     """How many rows `simulate_train` writes for these stores (1,017,209 for Kaggle's)."""
+    check_columns(store, ["Store"], "store")
     days = len(pd.date_range(params.start, params.end))
     gap = len(pd.date_range(params.gap_start, params.gap_end))
     stores = set(store["Store"])

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 
@@ -56,6 +57,30 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict]] = {
 }
 
 
+def _positive(arg: str) -> int:
+    """A whole number of at least 1 (`--repeats 0` would end in "no median for empty data")."""
+    if not arg.strip().isdigit() or int(arg) < 1:
+        raise argparse.ArgumentTypeError(f"{arg!r} is not a whole number of at least 1")
+    return int(arg)
+
+
+def _seconds(arg: str, positive: bool = False) -> float:
+    """A finite number of seconds, at least 0 (`positive`: above 0)."""
+    try:
+        x = float(arg)
+    except ValueError:
+        x = math.nan
+    if not math.isfinite(x) or x < 0 or (positive and x == 0):
+        least = "above 0" if positive else "at least 0"
+        raise argparse.ArgumentTypeError(f"{arg!r} is not a number of seconds {least}")
+    return x
+
+
+def _positive_seconds(arg: str) -> float:
+    """A budget of seconds above 0: a budget of 0 trains nothing."""
+    return _seconds(arg, positive=True)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m tools.bench",
@@ -70,16 +95,20 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="cuda, mps or cpu (default: best available; notebooks: COURSE_DEVICE, else cpu)",
     )
-    p.add_argument("--repeats", type=int, default=7, help="timed runs per loop; medians (fit)")
-    p.add_argument("--batch-size", type=int, default=1024, help="the notebooks' batch size")
+    p.add_argument(
+        "--repeats", type=_positive, default=7, help="timed runs per loop; medians (fit)"
+    )
+    p.add_argument("--batch-size", type=_positive, default=1024, help="the notebooks' batch size")
     p.add_argument(
         "--step-seconds",
-        type=float,
+        type=_seconds,
         default=2.0,
         help="seconds of timed steps per configuration (step)",
     )
-    p.add_argument("--budget", type=float, default=300.0, help="seconds of training (rnn)")
-    p.add_argument("--timeout", type=int, default=1200, help="seconds per cell (notebooks)")
+    p.add_argument(
+        "--budget", type=_positive_seconds, default=300.0, help="seconds of training (rnn)"
+    )
+    p.add_argument("--timeout", type=_positive, default=1200, help="seconds per cell (notebooks)")
     p.add_argument(
         "--markdown",
         action="store_true",
