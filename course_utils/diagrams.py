@@ -42,6 +42,12 @@ RNN_KEYS = {
     "l_hidden": ("tab:orange", "l_hidden: hidden → hidden"),
     "l_out": ("tab:blue", "l_out: hidden → output"),
 }
+# The same three weight matrices where the model uses nn.RNN: the names its parameters carry.
+NN_RNN_KEYS = {
+    "l_in": ("tab:green", "rnn.weight_ih_l0: input → hidden"),
+    "l_hidden": ("tab:orange", "rnn.weight_hh_l0: hidden → hidden"),
+    "l_out": ("tab:blue", "l_out: hidden → output"),
+}
 GREY = "0.45"
 
 
@@ -203,7 +209,7 @@ def seq_diagram(n: int = 8) -> Figure:
     starts at zero (`h0`), so `weight_hh` is applied `n` times."""
     return draw(
         *_chain(n, 1.25, True, start=True),
-        RNN_KEYS,
+        NN_RNN_KEYS,
         "CharSeqRnn: a prediction after every character",
     )
 
@@ -213,7 +219,7 @@ def stateful_diagram(n: int = 4) -> Figure:
     nodes, edges = _chain(n, 1.25, True)
     more, more_edges = _chain(n, 1.25, True, i0=n + 1, x0=(n + 0.6) * 1.25)  # the next batch
     edges += [*more_edges, Edge(f"h{n}", f"h{n + 1}", "state", ls="--")]
-    keys = {**RNN_KEYS, "state": ("tab:red", "h carried to the next batch, detached")}
+    keys = {**NN_RNN_KEYS, "state": ("tab:red", "h carried to the next batch, detached")}
     fig = draw(nodes + more, edges, keys, "Stateful RNN: the hidden state carries over", ncol=2)
     ax, mid = fig.axes[0], (n - 0.2) * 1.25
     ax.axvline(mid, color=GREY, ls=":", lw=1)
