@@ -19,6 +19,7 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     tabular    lesson 3: joins, date features, MixedInputModel, exp_rmspe
     widgets    the interactive explorers, label placement
     animation  the SGD animation's player: first frame visible, no CDN
+    figures    a notebook's figures as palette PNGs (the same pictures at a fifth of the bytes)
     workspace  the students' own copies in my-notebooks/ (`make lab`, `make refresh`)
     diagrams   the lessons' model diagrams: inputs, activations, outputs, shared weights
     exercises/ the checkers behind each lesson's exercises (`check_...`), one module per lesson

@@ -1,9 +1,11 @@
-"""An animation as a small HTML player that works anywhere a notebook's HTML output shows:
-JupyterLab, its slideshow, the course website, offline (`widgets.animate_fit` makes one).
+"""An animation as an HTML player that works anywhere a notebook's HTML output shows (JupyterLab,
+its slideshow, the course website, offline; `widgets.animate_fit` makes one).
 
 matplotlib's own `to_jshtml` player draws its buttons with Font Awesome from a CDN (blank
 offline) and shows no picture until its script has run; this one shows its first frame as a
-plain image and draws its buttons with ordinary characters.
+plain image and draws its buttons with ordinary characters. The frames are stored as PNGs with
+a colour palette (`figures.palette_png`): line art has few colours, so they look the same at a
+fifth of the bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
-from PIL import Image
+
+from course_utils.figures import palette_png
 
 __all__ = ["FrameAnimation"]
 
@@ -28,8 +31,8 @@ class FrameAnimation:
     the player: the first frame is an ordinary `<img>` with its size, so it shows at once (and
     without JavaScript, e.g. in an untrusted notebook); buttons drawn with plain characters (no
     icon font from a CDN) step through the frames, and Play moves on the moment it is pressed.
-    Frames are PNGs reduced to a 32-colour palette: sharp text, a seventh of a full PNG's size
-    (`animation.frame_format: jpeg` in matplotlib's rcParams gives JPEGs instead).
+    Frames are PNGs reduced to a 32-colour palette (`palette_png`): sharp text, a seventh of a
+    full PNG's size (`animation.frame_format: jpeg` in matplotlib's rcParams gives JPEGs instead).
     """
 
     def __init__(
@@ -46,12 +49,9 @@ class FrameAnimation:
             self.draw(step)
             buf = io.BytesIO()
             self.fig.savefig(buf, format="jpeg" if jpeg else "png", dpi=self.dpi)
-            if not jpeg:
-                image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-                buf = io.BytesIO()
-                image.quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(buf, "PNG")
+            image = buf.getvalue() if jpeg else palette_png(buf.getvalue(), colors=32)
             kind = "jpeg" if jpeg else "png"
-            out.append(f"data:image/{kind};base64,{base64.b64encode(buf.getvalue()).decode()}")
+            out.append(f"data:image/{kind};base64,{base64.b64encode(image).decode()}")
         return out
 
     def to_jshtml(

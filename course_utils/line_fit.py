@@ -1,7 +1,7 @@
 """The line-fitting problem of the SGD lesson (notebooks/lesson6-sgd.ipynb): `y = a*x + b`.
 
-`line_data` makes the data; `least_squares`, `loss_surface` and `plot_contours` give the exact
-optimum and the loss landscape over `(a, b)`; `make_optimizer` and `run_path` train `(a, b)`
+`line_data` makes the data; `least_squares`, `curvature`, `loss_surface` and `plot_contours` give
+the exact optimum and the loss landscape over `(a, b)`; `make_optimizer` and `run_path` train `(a, b)`
 with any optimizer of `course_utils.optim` and record its path (drawn by `course_utils.widgets`).
 """
 
@@ -23,6 +23,7 @@ from course_utils import optim
 __all__ = [
     "OPTIMIZER_NAMES",
     "OptPath",
+    "curvature",
     "least_squares",
     "line_data",
     "loss_surface",
@@ -58,6 +59,23 @@ def least_squares(x: Tensor, y: Tensor) -> tuple[float, float, float]:
     X = torch.stack([x, torch.ones_like(x)], dim=1)  # (n, 2): one column per parameter
     a, b = torch.linalg.lstsq(X, y[:, None]).solution.flatten().tolist()
     return a, b, ((a * x + b - y) ** 2).mean().item()
+
+
+def curvature(x: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """How sharply `mse(a*x + b, y)` curves in each direction of `(a, b)`: the eigenvalues (2,),
+    ascending, and eigenvectors (2, 2), one per column, of its Hessian (float64).
+
+    The loss is quadratic in `(a, b)`, so its Hessian `2·[[mean x², mean x], [mean x, 1]]` is
+    the same everywhere and does not depend on `y`. Column 0 is the valley floor (the smallest
+    curvature), column 1 the steep direction across it; full-batch gradient descent with
+    learning rate `lr` multiplies the distance from the optimum along each by `1 − lr·curvature`
+    per step, so it diverges above `lr = 2 / curvature[1]`, and the ratio of the two is the
+    condition number.
+    """
+    x = x.double()
+    hess = 2 * torch.tensor([[(x * x).mean(), x.mean()], [x.mean(), 1.0]], dtype=torch.float64)
+    values, vectors = torch.linalg.eigh(hess)  # ascending
+    return values.numpy(), vectors.numpy()
 
 
 def loss_surface(

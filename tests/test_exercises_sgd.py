@@ -19,8 +19,37 @@ def verdict(capsys, check, fn) -> str:
     return capsys.readouterr().out
 
 
+def run_batches(model, batches, opt, loss_fn, zero_grad: bool = True) -> list[float]:
+    """The loop every student variant below shares: forward, loss, (zero), backward, step for
+    each `(xb, yb)` of `batches`; returns the batch losses. `zero_grad=False` is the bug."""
+    losses = []
+    for xb, yb in batches:
+        loss = loss_fn(model(xb), yb)
+        if zero_grad:
+            opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def debiased_off_by(shift: int):
+    """A debiased EWMA that divides the n-th average (n = 1 for the first) by
+    `1 - beta**(n + shift)`: shift 0 is right, -1 and +1 the two off-by-one mistakes."""
+
+    def ewma(values, beta):
+        out, avg = [], 0.0
+        for n, v in enumerate(values, start=1):
+            avg = beta * avg + (1 - beta) * v
+            out.append(avg / (1 - beta ** (n + shift)))
+        return out
+
+    return ewma
+
+
 def test_ewma_reference_and_mistakes(capsys):
     assert "✓" in verdict(capsys, ex.check_ewma_debiased, sol.ewma_debiased)
+    assert "✓" in verdict(capsys, ex.check_ewma_debiased, debiased_off_by(0))
     assert "forget `return`" in verdict(capsys, ex.check_ewma_debiased, lambda v, b: None)
 
     def from_first(values, beta):
@@ -30,53 +59,23 @@ def test_ewma_reference_and_mistakes(capsys):
         return out
 
     assert "started at the first value" in verdict(capsys, ex.check_ewma_debiased, from_first)
-
-    def zero_based(values, beta):
-        out, avg = [], 0.0
-        for n, v in enumerate(values):
-            avg = beta * avg + (1 - beta) * v
-            out.append(avg / (1 - beta**n))
-        return out
-
-    assert "1 - beta**0 = 0" in verdict(capsys, ex.check_ewma_debiased, zero_based)
-
-    def plus_one(values, beta):
-        out, avg = [], 0.0
-        for n, v in enumerate(values, start=1):
-            avg = beta * avg + (1 - beta) * v
-            out.append(avg / (1 - beta ** (n + 1)))
-        return out
-
-    assert "off by one" in verdict(capsys, ex.check_ewma_debiased, plus_one)
+    assert "1 - beta**0 = 0" in verdict(capsys, ex.check_ewma_debiased, debiased_off_by(-1))
+    assert "off by one" in verdict(capsys, ex.check_ewma_debiased, debiased_off_by(1))
 
 
 def test_train_one_epoch_reference_and_alternatives(capsys):
     assert "✓" in verdict(capsys, ex.check_train_one_epoch, sol.train_one_epoch)
 
     def numpy_shuffle(model, x, y, bs, opt, loss_fn):
-        perm = np.random.default_rng(0).permutation(len(x))
-        losses = []
-        for i in range(0, len(x), bs):
-            idx = torch.as_tensor(perm[i : i + bs])
-            loss = loss_fn(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        return losses
+        perm = torch.as_tensor(np.random.default_rng(0).permutation(len(x)))
+        return run_batches(model, ((x[i], y[i]) for i in perm.split(bs)), opt, loss_fn)
 
     out = verdict(capsys, ex.check_train_one_epoch, numpy_shuffle)
     assert "✓" in out and "batch order differs" in out
 
     def loader(model, x, y, bs, opt, loss_fn):
-        losses = []
-        for xb, yb in DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True):
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        return losses
+        batches = DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True)
+        return run_batches(model, batches, opt, loss_fn)
 
     assert "✓" in verdict(capsys, ex.check_train_one_epoch, loader)
 
@@ -88,26 +87,14 @@ def test_train_one_epoch_mistakes(capsys):
     assert "returned None" in verdict(capsys, ex.check_train_one_epoch, no_return)
 
     def no_zero(model, x, y, bs, opt, loss_fn):
-        perm, losses = torch.randperm(len(x)), []
-        for i in range(0, len(x), bs):
-            loss = loss_fn(model(x[perm[i : i + bs]]), y[perm[i : i + bs]])
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        return losses
+        batches = ((x[i], y[i]) for i in torch.randperm(len(x)).split(bs))
+        return run_batches(model, batches, opt, loss_fn, zero_grad=False)
 
     assert "not zeroed" in verdict(capsys, ex.check_train_one_epoch, no_zero)
 
     def no_shuffle(model, x, y, bs, opt, loss_fn):
         torch.randperm(len(x))  # drawn but not used
-        losses = []
-        for i in range(0, len(x), bs):
-            loss = loss_fn(model(x[i : i + bs]), y[i : i + bs])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        return losses
+        return run_batches(model, zip(x.split(bs), y.split(bs), strict=True), opt, loss_fn)
 
     assert "✗" in verdict(capsys, ex.check_train_one_epoch, no_shuffle)
 
@@ -133,10 +120,17 @@ def test_kaiming_reference_and_mistakes(capsys):
 
 def test_momentum_step(capsys):
     assert "✓" in verdict(capsys, ex.check_momentum_step, sol.momentum_step)
-    buggy = lambda p, g, v, lr, mu: (p - lr * g, mu * v + g)  # noqa: E731
-    assert "not the velocity" in verdict(capsys, ex.check_momentum_step, buggy)
-    avg = lambda p, g, v, lr, mu: (p - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g)  # noqa: E731
-    assert "2018 form" in verdict(capsys, ex.check_momentum_step, avg)
+
+    def with_gradient(p, g, v, lr, mu):  # the notebook's bug: the step ignores the velocity
+        return p - lr * g, mu * v + g
+
+    assert "not the velocity" in verdict(capsys, ex.check_momentum_step, with_gradient)
+
+    def averaged(p, g, v, lr, mu):  # the 2018 form: an average, not a sum
+        v = mu * v + (1 - mu) * g
+        return p - lr * v, v
+
+    assert "2018 form" in verdict(capsys, ex.check_momentum_step, averaged)
     assert "returned None" in verdict(capsys, ex.check_momentum_step, lambda *a: None)
 
 

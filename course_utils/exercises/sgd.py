@@ -286,11 +286,11 @@ def valley_pivot(x: Tensor) -> float:
     eigenvector of the smallest eigenvalue, (da, db), is the valley floor; the line
     a·x + b changes by da·x + db, zero at x = −db/da: the pivot.
     """
-    x = x.double()
-    hess = 2 * torch.tensor([[(x * x).mean(), x.mean()], [x.mean(), 1.0]], dtype=torch.float64)
-    _, vecs = torch.linalg.eigh(hess)  # eigenvalues in ascending order
+    from course_utils.line_fit import curvature
+
+    _, vecs = curvature(x)  # column 0: the smallest curvature, the valley floor
     da, db = vecs[:, 0]
-    return (-db / da).item()
+    return float(-db / da)
 
 
 def check_valley_axis(answer: object) -> None:
