@@ -383,8 +383,8 @@ def embedding_features(model: MixedInputModel, cats: np.ndarray | Tensor) -> np.
     cats = torch.as_tensor(cats).cpu()
     sizes = [e.num_embeddings for e in model.embs]
     checks.category_codes(cats, sizes, training=False, who="embedding_features")
-    cols = [e.weight.detach().cpu()[cats[:, i]] for i, e in enumerate(model.embs)]
-    return torch.cat(cols, dim=1).numpy().astype(np.float32)
+    cols = [e.weight.detach().cpu().float()[cats[:, i]] for i, e in enumerate(model.embs)]
+    return torch.cat(cols, dim=1).numpy()  # float32 already: no second copy of (n, n_emb)
 
 
 # --------------------------------------------------------------------------- metric
