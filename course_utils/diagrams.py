@@ -215,25 +215,37 @@ def seq_diagram(n: int = 8) -> Figure:
 
 
 def stateful_diagram(n: int = 4) -> Figure:
-    """`CharStatefulRnn`: two batches; the state's values cross the boundary, gradients don't."""
-    nodes, edges = _chain(n, 1.25, True)
-    more, more_edges = _chain(n, 1.25, True, i0=n + 1, x0=(n + 0.6) * 1.25)  # the next batch
-    edges += [*more_edges, Edge(f"h{n}", f"h{n + 1}", "state", ls="--")]
+    """`CharStatefulRnn`, two batches of `n` steps: `forward` applies `weight_hh` `n` times per
+    batch, the first time to the state the last batch left (`h0`; zeros after `reset()`). That
+    state is handed on detached (red, dashed) as its own node: the gradient stops there."""
+    dx = 1.25
+    nodes, edges = _chain(n, dx, True, start=True)
+    nodes[0] = nodes[0]._replace(label="h0")  # the state batch i-1 left, not always zeros
+    x0 = (n + 1.2) * dx  # batch i+1's first step: room for the carried node before it
+    more, more_edges = _chain(n, dx, True, i0=n + 1, x0=x0)
+    carried = Node(f"s{n}", "hid", x0 - 0.9 * dx, 1.4, f"h{n}")
+    edges += [
+        Edge(f"h{n}", carried.name, "state", ls="--"),
+        Edge(carried.name, f"h{n + 1}", "l_hidden"),
+        *more_edges,
+    ]
     keys = {**NN_RNN_KEYS, "state": ("tab:red", "h carried to the next batch, detached")}
-    fig = draw(nodes + more, edges, keys, "Stateful RNN: the hidden state carries over", ncol=2)
-    ax, mid = fig.axes[0], (n - 0.2) * 1.25
+    fig = draw([*nodes, carried, *more], edges, keys, "Stateful RNN: the hidden state carries over")
+    ax, mid = fig.axes[0], (n - 0.35) * dx
     ax.axvline(mid, color=GREY, ls=":", lw=1)
-    ax.text(-0.5, 3.5, f"batch i ({n} steps = bptt)", fontsize=9)
-    ax.text(mid + 0.2, 3.5, "batch i+1: its backward pass stops here", fontsize=9)
+    ax.text(-1.5, 3.5, f"batch i ({n} steps = bptt)", fontsize=9)
+    ax.text(mid + 0.2, 3.5, f"batch i+1: its backward pass stops at h{n}", fontsize=9)
+    ax.text(-0.9 * dx, 0, "from batch i-1\n(0 after reset)", ha="center", va="center", fontsize=8)
     ax.title.set_y(1.06)
     return fig
 
 
 def stacked_diagram(n: int = 4) -> Figure:
-    """A 2-layer RNN (`num_layers=2`) unrolled over `n` steps: layer 1 reads layer 0's state at
-    each step. Two colours per layer (`weight_ih_l0`/`weight_hh_l0`, `weight_ih_l1`/`weight_hh_l1`):
-    each layer has its own matrices, reused at every step; only layer 1 feeds `l_out`."""
-    nodes, edges = [], []
+    """A 2-layer RNN (`num_layers=2`) over `n` steps, named as `CharStatefulRnn`'s parameters
+    (`rnn.weight_ih_l0` …): each layer has its own matrices, reused at every step, and its own
+    start state (`a0`, `b0`: the last batch's), so each `weight_hh` acts `n` times."""
+    nodes = [Node("a0", "hid", -1.125, 1.4, "a0"), Node("b0", "hid", -1.125, 2.8, "b0")]
+    edges = []
     for k in range(n):
         x = k * 1.25
         nodes += [
@@ -244,19 +256,21 @@ def stacked_diagram(n: int = 4) -> Figure:
         ]
         edges += [
             Edge(f"c{k + 1}", f"a{k + 1}", "ih0"),
+            Edge(f"a{k}", f"a{k + 1}", "hh0"),
             Edge(f"a{k + 1}", f"b{k + 1}", "ih1"),
+            Edge(f"b{k}", f"b{k + 1}", "hh1"),
             Edge(f"b{k + 1}", f"o{k + 1}", "l_out"),
         ]
-        if k:
-            edges += [Edge(f"a{k}", f"a{k + 1}", "hh0"), Edge(f"b{k}", f"b{k + 1}", "hh1")]
     keys = {
-        "ih0": ("tab:green", "weight_ih_l0: input → layer 0"),
-        "hh0": ("tab:orange", "weight_hh_l0: layer 0 → layer 0"),
-        "ih1": ("tab:olive", "weight_ih_l1: layer 0 → layer 1"),
-        "hh1": ("tab:red", "weight_hh_l1: layer 1 → layer 1"),
+        "ih0": ("tab:green", "rnn.weight_ih_l0: input → layer 0"),
+        "hh0": ("tab:orange", "rnn.weight_hh_l0: layer 0 → layer 0"),
+        "ih1": ("tab:olive", "rnn.weight_ih_l1: layer 0 → layer 1"),
+        "hh1": ("tab:red", "rnn.weight_hh_l1: layer 1 → layer 1"),
         "l_out": ("tab:blue", "l_out: layer 1 → output"),
     }
-    return draw(nodes, edges, keys, f"A 2-layer RNN unrolled over {n} steps", ncol=2)
+    fig = draw(nodes, edges, keys, f"A 2-layer RNN unrolled over {n} steps", ncol=2)
+    fig.axes[0].text(-1.125, 0, "from the\nlast batch", ha="center", va="center", fontsize=8)
+    return fig
 
 
 def lstm_diagram() -> Figure:

@@ -83,12 +83,29 @@ def test_seq_model_has_an_output_per_step():
 
 def test_stateful_carries_state_between_batches():
     fig = diagrams.stateful_diagram(4)
-    assert shapes(fig) == {"in": 8, "hid": 8, "out": 8, "op": 0, "arrow": 2 * (4 + 3 + 4) + 1}
+    # per batch: a start state and 4 steps, each with l_in, weight_hh (the first one on the
+    # carried state, as forward applies it) and l_out; one dashed hand-over between the batches
+    assert shapes(fig) == {"in": 8, "hid": 10, "out": 8, "op": 0, "arrow": 2 * 3 * 4 + 1}
     assert "h carried to the next batch, detached" in legend(fig)
-    dashed = [
-        p for p in fig.axes[0].patches if type(p) is FancyArrowPatch and p.get_linestyle() == "--"
-    ]
+    assert "rnn.weight_hh_l0: hidden → hidden" in legend(fig)
+    arrows = [p for p in fig.axes[0].patches if type(p) is FancyArrowPatch]
+    dashed = [p for p in arrows if p.get_linestyle() == "--"]
     assert len(dashed) == 1
+    orange = matplotlib.colors.to_rgba("tab:orange")
+    assert sum(tuple(p.get_edgecolor()) == orange for p in arrows) == 2 * 4
+
+
+def test_stacked_names_the_parameters_and_starts_each_layer_from_a_state():
+    fig = diagrams.stacked_diagram(4)
+    assert shapes(fig) == {"in": 4, "hid": 2 * 4 + 2, "out": 4, "op": 0, "arrow": 5 * 4}
+    assert [s.split(":")[0] for s in legend(fig)] == [
+        "rnn.weight_ih_l0",
+        "rnn.weight_hh_l0",
+        "rnn.weight_ih_l1",
+        "rnn.weight_hh_l1",
+        "l_out",
+    ]
+    assert len(arrow_colours(fig)) == 5
 
 
 def test_gru_has_both_gates_and_two_weight_matrices():
