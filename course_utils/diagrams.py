@@ -4,38 +4,18 @@ A rectangle is an input, a circle a vector of hidden activations, a triangle an 
 a grey box an operation without weights, and an arrow a layer operation. Arrows of the
 same colour share one weight matrix: that is what makes a loop of layers an RNN.
 Every function returns the `Figure`; in a notebook `fig = diagrams.char3_diagram()` shows it.
+The pieces (`Node`, `Edge`, `draw`) are in `drawing.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle, RegularPolygon
+from matplotlib.patches import Rectangle
 
-
-class Node(NamedTuple):
-    """A shape: `kind` is "in" (rectangle), "hid" (circle), "out" (triangle) or "op" (box)."""
-
-    name: str
-    kind: str
-    x: float
-    y: float
-    label: str
-
-
-class Edge(NamedTuple):
-    """An arrow from node `a` to node `b`; `key` names its weight matrix (its colour)."""
-
-    a: str
-    b: str
-    key: str
-    rad: float = 0.0  # curvature; a loop (a == b) needs about -1.7
-    ls: str = "-"
-
+from course_utils.drawing import GREY, Edge, Node, draw
 
 RNN_KEYS = {
     "l_in": ("tab:green", "l_in: input → hidden"),
@@ -48,90 +28,6 @@ NN_RNN_KEYS = {
     "l_hidden": ("tab:orange", "rnn.weight_hh_l0: hidden → hidden"),
     "l_out": ("tab:blue", "l_out: hidden → output"),
 }
-GREY = "0.45"
-
-
-def _width(n: Node) -> float:
-    return max(0.7, 0.125 * max(len(s) for s in n.label.split("\n")) + 0.35)
-
-
-def _shape(n: Node) -> plt.Artist:
-    w = _width(n)
-    if n.kind == "in":
-        return Rectangle((n.x - w / 2, n.y - 0.3), w, 0.6, fc="#fde9c8", ec="k")
-    if n.kind == "hid":
-        return Circle((n.x, n.y), 0.36, fc="#d8e8f8", ec="k")
-    if n.kind == "out":
-        return RegularPolygon((n.x, n.y), 3, radius=0.5, fc="#dff0d8", ec="k")
-    if n.kind == "op":
-        return FancyBboxPatch(
-            (n.x - w / 2, n.y - 0.3), w, 0.6, boxstyle="round,pad=0.05", fc="0.92", ec=GREY
-        )
-    raise ValueError(f"Unknown node kind {n.kind!r}: use 'in', 'hid', 'out' or 'op'.")
-
-
-def draw(
-    nodes: Sequence[Node],
-    edges: Sequence[Edge],
-    keys: dict[str, tuple[str, str]],
-    title: str = "",
-    ncol: int = 3,
-    scale: float = 0.6,
-) -> Figure:
-    """Draw `nodes` joined by `edges`; `keys` maps an edge key to (colour, legend text): other
-    keys are grey, empty texts stay out of the legend. `scale`: inches per coordinate unit."""
-    half = {n.name: max(_width(n) / 2, 0.5) + 0.3 for n in nodes}
-    xlim = (min(n.x - half[n.name] for n in nodes), max(n.x + half[n.name] for n in nodes))
-    ylim = (min(n.y for n in nodes) - 0.7, max(n.y for n in nodes) + 0.8)
-    fig, ax = plt.subplots(figsize=(scale * (xlim[1] - xlim[0]), scale * (ylim[1] - ylim[0])))
-    fig.subplots_adjust(0, 0, 1, 1)  # the axes fill the figure: `scale` holds exactly
-    shapes, pos = {}, {n.name: (n.x, n.y) for n in nodes}
-    for n in nodes:
-        shapes[n.name] = ax.add_patch(_shape(n))
-        below = n.kind == "out" and len(n.label) > 3  # a long label goes under the triangle
-        ax.text(
-            n.x,
-            n.y - (0.35 if below else 0.1 if n.kind == "out" else 0),
-            n.label,
-            ha="center",
-            va="top" if below else "center",
-            fontsize=10,
-            zorder=3,
-        )
-    for e in edges:
-        if e.a == e.b:  # a loop over the node's top, from its left to its right
-            x, y = pos[e.a]
-            ends, patches = [(x - 0.3, y + 0.22), (x + 0.3, y + 0.22)], (None, None)
-        else:
-            ends, patches = [pos[e.a], pos[e.b]], (shapes[e.a], shapes[e.b])
-        ax.add_patch(
-            FancyArrowPatch(
-                *ends,
-                patchA=patches[0],
-                patchB=patches[1],
-                connectionstyle=f"arc3,rad={e.rad}",
-                arrowstyle="-|>",
-                mutation_scale=14,
-                lw=2,
-                ls=e.ls,
-                color=keys.get(e.key, (GREY, ""))[0],
-            )
-        )
-    used = [k for k in keys if keys[k][1] and any(e.key == k for e in edges)]
-    if used:
-        ax.legend(
-            [Line2D([], [], color=keys[k][0], lw=2) for k in used],
-            [keys[k][1] for k in used],
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=min(ncol, len(used)),
-            frameon=False,
-            fontsize=9,
-        )
-    ax.set(xlim=xlim, ylim=ylim, aspect="equal")
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=11)
-    return fig
 
 
 def _chain(
@@ -386,7 +282,13 @@ def mixed_input_diagram(
     the last are drawn; `widths` labels their vectors), the batch-normalised continuous
     inputs, the hidden layers `szs` and the output squashed into `y_range`."""
     keep = list(range(len(cats))) if len(cats) <= 4 else [0, 1, 2, len(cats) - 1]
-    nodes, edges, keys = [Node("cat", "op", 3.6, 1.2, "concat,\ndropout")], [], {}
+    # forward: the embeddings are concatenated and dropped out (emb_drop), and only then joined
+    # by the batch-normalised continuous inputs
+    nodes = [
+        Node("cat", "op", 3.4, 2.0, "concat,\nemb_drop"),
+        Node("join", "op", 5.0, 1.2, "concat"),
+    ]
+    edges, keys = [Edge("cat", "join", "")], {}
     for row, i in enumerate(keep):
         y = 3.0 - row * 0.9 - (0.6 if i > row else 0)
         nodes += [
@@ -399,14 +301,17 @@ def mixed_input_diagram(
         )
         edges += [Edge(f"c{i}", f"e{i}", f"emb{i}"), Edge(f"e{i}", "cat", "")]
     y = min(n.y for n in nodes) - 1.0
-    nodes += [Node("cont", "in", 0, y, f"{n_cont} continuous"), Node("bn", "hid", 2.0, y, "")]
-    edges += [Edge("cont", "bn", "bn"), Edge("bn", "cat", "")]
+    nodes += [
+        Node("cont", "in", 0, y, f"{n_cont} continuous"),
+        Node("bn", "hid", 2.0, y, str(n_cont)),
+    ]
+    edges += [Edge("cont", "bn", "bn"), Edge("bn", "join", "")]
     keys["bn"] = ("tab:cyan", "bn_cont: BatchNorm1d")
     for j, width in enumerate(szs):
-        nodes.append(Node(f"l{j}", "hid", 5.2 + 1.5 * j, 1.2, str(width)))
+        nodes.append(Node(f"l{j}", "hid", 6.6 + 1.5 * j, 1.2, str(width)))
         keys[f"lin{j}"] = (("tab:blue", "tab:orange")[j % 2], f"lins[{j}], ReLU, dropout")
-        edges.append(Edge(nodes[-2].name if j else "cat", f"l{j}", f"lin{j}"))
-    nodes.append(Node("out", "out", 5.2 + 1.5 * len(szs), 1.2, "ŷ"))
+        edges.append(Edge(nodes[-2].name if j else "join", f"l{j}", f"lin{j}"))
+    nodes.append(Node("out", "out", 6.6 + 1.5 * len(szs), 1.2, "ŷ"))
     edges.append(Edge(nodes[-2].name, "out", "out"))
     keys["out"] = ("tab:red", "out, sigmoid into y_range")
     fig = draw(nodes, edges, keys, "MixedInputModel", ncol=2)

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle, RegularPolygon
 
-from course_utils import diagrams
+from course_utils import diagrams, drawing
 
 
 def shapes(fig: Figure) -> dict[str, int]:
@@ -132,10 +132,11 @@ def test_mixed_input_model(n_cats):
         "in": shown + 1,
         "hid": shown + 1 + 2,
         "out": 1,
-        "op": 1,
-        "arrow": 2 * (shown + 1) + 3,
+        "op": 2,  # concat + emb_drop of the embeddings, then the concat with the continuous
+        "arrow": 2 * (shown + 1) + 4,
     }
-    assert "16 continuous" in texts(fig) and "256" in texts(fig)
+    assert "16 continuous" in texts(fig) and "256" in texts(fig) and "16" in texts(fig)
+    assert "concat,\nemb_drop" in texts(fig)
     assert (f"⋮ {n_cats - 4} more" in texts(fig)) == (n_cats > 4)
     assert "lins[1], ReLU, dropout" in legend(fig)
 
@@ -154,4 +155,4 @@ def test_one_hot_times_matrix_picks_the_row():
 
 def test_unknown_node_kind_is_named():
     with pytest.raises(ValueError, match="Unknown node kind 'box'"):
-        diagrams.draw([diagrams.Node("a", "box", 0, 0, "a")], [], {})
+        drawing.draw([drawing.Node("a", "box", 0, 0, "a")], [], {})
