@@ -22,6 +22,7 @@ Modules (each short enough to read in one sitting; a file's name says what it ho
     figures    a notebook's figures as palette PNGs (the same pictures at a fifth of the bytes)
     workspace  the students' own copies in my-notebooks/ (`make lab`, `make refresh`)
     diagrams   the lessons' model diagrams: inputs, activations, outputs, shared weights
+    drawing    the pieces the diagrams are drawn with: Node, Edge, draw
     exercises/ the checkers behind each lesson's exercises (`check_...`), one module per lesson
     data/      finding, verifying and loading the data sets (Rossmann loader and stand-in)
 
