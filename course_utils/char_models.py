@@ -233,9 +233,10 @@ def fit_seeds(
     initial weights and the batch order), each with Adam and a one-cycle schedule at `lr`, and
     return the final validation losses `(len(seeds),)` and the last model.
 
-    Why: two runs of the same recipe differ by a few hundredths of a nat, as much as the
-    differences between the models the lesson compares, so a comparison is only worth ranking
-    when it holds over several seeds with the same budget and learning rate."""
+    Why: two runs of the same recipe differ by up to a hundredth or two of a nat (the lessons'
+    seed columns show it), close to some differences between the models the lessons compare,
+    so a comparison is only worth ranking when it holds over several seeds with the same budget
+    and learning rate."""
     from course_utils.device import set_seed
     from course_utils.learner import fit
     from course_utils.schedules import one_cycle
