@@ -7,10 +7,8 @@ over the functions it covers; everything here runs in a few seconds on a CPU."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-from contextlib import redirect_stdout
 
 import numpy as np
 import pandas as pd
@@ -226,16 +224,8 @@ def test_metrics_refuse_broadcasts_and_nan(call, match):
 # --------------------------------------------------------------------------- checkers
 
 
-@core.checker("fine")
-def check_double(fn):
-    core.compare(fn(torch.arange(4)), torch.arange(4) * 2)
-
-
-def verdict(fn):
-    out = io.StringIO()
-    with redirect_stdout(out):
-        check_double(fn)
-    return out.getvalue()
+# the checker the first round's tests use, and what it prints for a student's function
+from test_guard_rails import verdict  # noqa: E402
 
 
 def endless(x):
