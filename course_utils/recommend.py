@@ -73,11 +73,10 @@ def popularity_fallback(
 def _movie_rows(model: nn.Module, movie_idx: Tensor) -> tuple[Tensor, Tensor]:
     """Copies, on the CPU and outside autograd, of the factors `(k, n_factors)` and biases
     `(k,)` of the movies `movie_idx`: a new user's row is fitted and scored against them."""
-    with torch.no_grad():
-        return (
-            model.movie_factors.weight[movie_idx].detach().cpu(),
-            model.movie_bias.weight[movie_idx, 0].detach().cpu(),
-        )
+    with torch.no_grad():  # indexing under no_grad: copies with no graph behind them
+        factors = model.movie_factors.weight[movie_idx].cpu()
+        biases = model.movie_bias.weight[movie_idx, 0].cpu()
+    return factors, biases
 
 
 def fit_new_user(

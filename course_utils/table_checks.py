@@ -151,13 +151,15 @@ def category_codes(x_cat: Tensor, sizes: Sequence[int], training: bool, who: str
         )
     if x_cat.device.type == "cpu" and len(x_cat):
         lo, hi = x_cat.min(0).values, x_cat.max(0).values
-        for i, n in enumerate(sizes):
-            if lo[i] < 0 or hi[i] >= n:
-                raise ValueError(
-                    f"{who}: categorical column {i} has codes from {int(lo[i])} to {int(hi[i])}, "
-                    f"but its embedding has {n} rows (codes 0..{n - 1}): encode with the same "
-                    "processor as the training data, or give the embedding more rows."
-                )
+        bad = (lo < 0) | (hi >= torch.tensor(sizes))  # one comparison per batch, not per column
+        if bad.any():
+            i = int(bad.nonzero()[0])
+            n = sizes[i]
+            raise ValueError(
+                f"{who}: categorical column {i} has codes from {int(lo[i])} to {int(hi[i])}, "
+                f"but its embedding has {n} rows (codes 0..{n - 1}): encode with the same "
+                "processor as the training data, or give the embedding more rows."
+            )
 
 
 def continuous_inputs(x_cont: object, n_cont: int, rows: int, who: str) -> None:
