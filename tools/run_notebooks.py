@@ -114,9 +114,11 @@ def _notebook(arg: str) -> Path:
     return path
 
 
-def _seconds(arg: str) -> int:
-    if not arg.isdigit() or int(arg) < 1:
-        raise argparse.ArgumentTypeError(f"{arg!r} is not a whole number of seconds (at least 1)")
+def positive_int(arg: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count, or seconds); `tools.bench`
+    uses it too."""
+    if not arg.strip().isdigit() or int(arg) < 1:
+        raise argparse.ArgumentTypeError(f"{arg!r} is not a whole number of at least 1")
     return int(arg)
 
 
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         help="notebooks to run (default: every notebooks/*.ipynb)",
     )
     parser.add_argument(
-        "--timeout", type=_seconds, default=900, help="seconds per cell (default 900)"
+        "--timeout", type=positive_int, default=900, help="seconds per cell (default 900)"
     )
     args = parser.parse_args(argv)
     for p in args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb")):

@@ -44,6 +44,7 @@ from tools.bench.gpu import bench_gpu
 from tools.bench.notebooks import bench_notebooks
 from tools.bench.rnn import bench_rnn
 from tools.bench.step import bench_step
+from tools.run_notebooks import positive_int  # --repeats 0 would find no median
 
 __all__ = ["BENCHMARKS", "BenchError", "main"]
 
@@ -55,13 +56,6 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict]] = {
     "notebooks": bench_notebooks,
     "gpu": bench_gpu,
 }
-
-
-def _positive(arg: str) -> int:
-    """A whole number of at least 1 (`--repeats 0` would end in "no median for empty data")."""
-    if not arg.strip().isdigit() or int(arg) < 1:
-        raise argparse.ArgumentTypeError(f"{arg!r} is not a whole number of at least 1")
-    return int(arg)
 
 
 def _seconds(arg: str, positive: bool = False) -> float:
@@ -96,9 +90,11 @@ def parser() -> argparse.ArgumentParser:
         help="cuda, mps or cpu (default: best available; notebooks: COURSE_DEVICE, else cpu)",
     )
     p.add_argument(
-        "--repeats", type=_positive, default=7, help="timed runs per loop; medians (fit)"
+        "--repeats", type=positive_int, default=7, help="timed runs per loop; medians (fit)"
     )
-    p.add_argument("--batch-size", type=_positive, default=1024, help="the notebooks' batch size")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=1024, help="the notebooks' batch size"
+    )
     p.add_argument(
         "--step-seconds",
         type=_seconds,
@@ -108,7 +104,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=_positive_seconds, default=300.0, help="seconds of training (rnn)"
     )
-    p.add_argument("--timeout", type=_positive, default=1200, help="seconds per cell (notebooks)")
+    p.add_argument(
+        "--timeout", type=positive_int, default=1200, help="seconds per cell (notebooks)"
+    )
     p.add_argument(
         "--markdown",
         action="store_true",
